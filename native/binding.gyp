@@ -1,0 +1,20 @@
+{
+  "targets": [
+    {
+      "target_name": "ipsec_offload",
+      "sources": [
+        "src/addon.cc",
+        "src/netlink_socket.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "conditions": [
+        ["target_arch!='x64' and target_arch!='arm64'", {
+          "defines": ["IPSEC_OFFLOAD_UNSUPPORTED_ARCH"]
+        }]
+      ]
+    }
+  ]
+}
