@@ -26,9 +26,11 @@ requireTools('native addon', [
   { file: nodedir ? join(nodedir, 'include', 'node', 'node_api.h') : '/usr/include/node/node_api.h', packages: ['nodejs (with its headers, /usr/include/node)'] },
 ]);
 
-// npm hands lifecycle scripts its bundled node-gyp; outside npm, use PATH.
-const gyp = process.env.npm_config_node_gyp;
-const [cmd, args] = gyp && existsSync(gyp) ? [process.execPath, [gyp]] : [which('node-gyp') ?? 'node-gyp', []];
+// npm hands lifecycle scripts its bundled node-gyp; run by hand, find npm's
+// copy next to this node, else a node-gyp on PATH.
+const bundled = [process.env.npm_config_node_gyp, join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')];
+const gyp = bundled.find((p) => p && existsSync(p));
+const [cmd, args] = gyp ? [process.execPath, [gyp]] : [which('node-gyp') ?? 'node-gyp', []];
 const r = spawnSync(cmd, [...args, 'rebuild', `--nodedir=${nodedir}`, '--directory', join(root, 'native')], {
   stdio: 'inherit',
   env: { ...process.env, npm_config_nodedir: nodedir },

@@ -35,6 +35,18 @@ std::string ErrnoName(int err) {
   return name != nullptr ? name : "E" + std::to_string(err);
 }
 
+// Calls a JS callback from a libuv callback. With C++ exceptions enabled,
+// node-addon-api turns a JS exception into a thrown Napi::Error; nothing up
+// the stack can catch it (it would terminate the process), so hand it to
+// Node's uncaught-exception handling, as a throw in a JS timer would be.
+void CallJs(Napi::Env env, Napi::FunctionReference& fn, Napi::Value self, std::initializer_list<napi_value> args) {
+  try {
+    fn.MakeCallback(self, args);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
 Napi::Error ErrnoError(Napi::Env env, const char* syscall, int err) {
   std::string message = std::string(syscall) + " failed: " + strerror(err) + " (" + ErrnoName(err) + ")";
   Napi::Error error = Napi::Error::New(env, message);
@@ -227,10 +239,21 @@ void NetlinkSocket::OnPoll(uv_poll_t* handle, int status, int events) {
   Napi::Env env = self->Env();
   Napi::HandleScope scope(env);
   if (status < 0) {
+    // A netlink overrun sets sk_err, epoll reports EPOLLERR, and libuv then
+    // stops this poll handle and reports UV_EBADF. The socket is fine: reading
+    // returns ENOBUFS (clearing sk_err) and then the queued messages. Drain,
+    // and re-arm the poll if the drain made progress; otherwise the error is
+    // real and is reported.
+    int progressed = self->Drain(env);
+    if (self->closed_) return;
+    if (progressed > 0) {
+      uv_poll_start(self->poll_, UV_READABLE, &NetlinkSocket::OnPoll);
+      return;
+    }
     Napi::Object ev = Napi::Object::New(env);
     ev.Set("type", "error");
-    ev.Set("message", Napi::String::New(env, uv_strerror(status)));
-    self->on_event_.MakeCallback(self->Value(), {ev});
+    ev.Set("message", Napi::String::New(env, std::string("poll: ") + uv_strerror(status)));
+    CallJs(env, self->on_event_, self->Value(), {ev});
     return;
   }
   self->Drain(env);
@@ -239,9 +262,10 @@ void NetlinkSocket::OnPoll(uv_poll_t* handle, int status, int events) {
 // Reads up to batch_ datagrams, then hands them to JS in one call. A bounded
 // batch keeps a flood of multicast from starving the event loop; libuv polls
 // level-triggered, so whatever is left is read on the next turn.
-void NetlinkSocket::Drain(Napi::Env env) {
-  if (in_drain_) return;
+int NetlinkSocket::Drain(Napi::Env env) {
+  if (in_drain_) return 0;
   in_drain_ = true;
+  int progressed = 0;
   Napi::Array datagrams = Napi::Array::New(env);
   std::vector<Napi::Object> events;
   uint32_t count = 0;
@@ -266,9 +290,13 @@ void NetlinkSocket::Drain(Napi::Env env) {
       ev.Set("errno", Napi::Number::New(env, err));
       ev.Set("code", Napi::String::New(env, ErrnoName(err)));
       events.push_back(ev);
-      if (err == ENOBUFS) continue;
+      if (err == ENOBUFS) {
+        progressed++;
+        continue;
+      }
       break;
     }
+    progressed++;
     if (static_cast<size_t>(n) > rbuf_.size()) {
       Napi::Object ev = Napi::Object::New(env);
       ev.Set("type", "truncated");
@@ -293,9 +321,10 @@ void NetlinkSocket::Drain(Napi::Env env) {
   in_drain_ = false;
   for (auto& ev : events) {
     if (closed_) break;
-    on_event_.MakeCallback(Value(), {ev});
+    CallJs(env, on_event_, Value(), {ev});
   }
-  if (count > 0 && !closed_) on_data_.MakeCallback(Value(), {datagrams});
+  if (count > 0 && !closed_) CallJs(env, on_data_, Value(), {datagrams});
+  return progressed;
 }
 
 // send(buffer | buffer[]): all buffers go out in one sendmsg(), i.e. one

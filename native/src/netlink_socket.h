@@ -28,7 +28,8 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   Napi::Value Protocol(const Napi::CallbackInfo& info);
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
-  void Drain(Napi::Env env);
+  // Returns how many datagrams or ENOBUFS reports it consumed.
+  int Drain(Napi::Env env);
   void Shutdown();
   Napi::Value Membership(const Napi::CallbackInfo& info, int option);
 

@@ -18,6 +18,8 @@ export class NetlinkListener extends EventEmitter<ListenerEvents> {
   readonly #sock: NativeNetlinkSocket;
   readonly groups = new Set<number>();
   overruns = 0;
+  /** undecodable datagrams and socket errors nobody listened for */
+  errors = 0;
 
   private constructor(protocol: number, options: OpenOptions) {
     super();
@@ -71,7 +73,7 @@ export class NetlinkListener extends EventEmitter<ListenerEvents> {
         messages = splitMessages(d);
       } catch (e) {
         if (e instanceof NetlinkDecodeError) {
-          this.emit('error', e);
+          this.#fail(e);
           continue;
         }
         throw e;
@@ -85,7 +87,14 @@ export class NetlinkListener extends EventEmitter<ListenerEvents> {
       this.overruns++;
       this.emit('overrun');
     } else if (e.type === 'error') {
-      this.emit('error', new Error(`netlink listener: ${e.message ?? e.code ?? 'socket error'}`));
+      this.#fail(new Error(`netlink listener: ${e.message ?? e.code ?? 'socket error'}`));
     }
+  }
+
+  // An EventEmitter throws on 'error' without a listener; a listener socket
+  // must not crash its owner for one bad datagram: count it instead.
+  #fail(e: Error): void {
+    this.errors++;
+    if (this.listenerCount('error') > 0) this.emit('error', e);
   }
 }

@@ -117,7 +117,7 @@ export function parseAck(m: NetlinkMessage): KernelAck {
   const error = p.readInt32LE(0);
   const reqLen = p.readUInt32LE(4);
   const ack: KernelAck = {
-    errno: -error,
+    errno: error === 0 ? 0 : -error,
     request: { length: reqLen, type: p.readUInt16LE(8), flags: p.readUInt16LE(10), seq: p.readUInt32LE(12) },
   };
   if (!(m.flags & NLM_F_ACK_TLVS)) return ack;
@@ -131,7 +131,7 @@ export function parseAck(m: NetlinkMessage): KernelAck {
 export function parseDone(m: NetlinkMessage): { errno: number; extack?: string; offset?: number } {
   if (m.payload.length < 4) return { errno: 0 };
   const error = m.payload.readInt32LE(0);
-  const out: KernelAck = { errno: -error, request: { length: 0, type: 0, flags: 0, seq: m.seq } };
+  const out: KernelAck = { errno: error === 0 ? 0 : -error, request: { length: 0, type: 0, flags: 0, seq: m.seq } };
   if (m.flags & NLM_F_ACK_TLVS) parseExtack(m.payload, 4, out);
   return out;
 }

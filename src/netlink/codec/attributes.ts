@@ -291,11 +291,36 @@ export function structArray<V, I>(t: StructLike<V, I>): AttrCodec<V[], readonly 
   };
 }
 
-/** A nested attribute space. */
-export function nested<S extends AttrTableSpec>(table: AttrTable<S>, opts: { nestedFlag?: boolean } = {}): AttrCodec<DecodedAttrs<S>, AttrInput<S>> {
+/** Re-emits attributes a table did not know, so decode -> encode loses nothing. */
+export function encodeRaw(attrs: readonly RawAttribute[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const a of attrs) {
+    const len = NLA_HDRLEN + a.payload.length;
+    const b = Buffer.alloc(align4(len));
+    b.writeUInt16LE(len, 0);
+    b.writeUInt16LE(a.type, 2);
+    a.payload.copy(b, NLA_HDRLEN);
+    parts.push(b);
+  }
+  return Buffer.concat(parts);
+}
+
+function isDecoded<S extends AttrTableSpec>(v: AttrInput<S> | DecodedAttrs<S>): v is DecodedAttrs<S> {
+  const d = v as Partial<DecodedAttrs<S>>;
+  return typeof d.values === 'object' && d.values !== null && Array.isArray(d.unknown);
+}
+
+/**
+ * A nested attribute space. Decodes to {values, unknown}; encodes either plain
+ * values or a decoded result (re-emitting its unknown attributes).
+ */
+export function nested<S extends AttrTableSpec>(
+  table: AttrTable<S>,
+  opts: { nestedFlag?: boolean } = {},
+): AttrCodec<DecodedAttrs<S>, AttrInput<S> | DecodedAttrs<S>> {
   return {
     decode: (p, ctx) => table.decode(p, ctx),
-    encode: (v, ctx) => table.encode(v, ctx),
+    encode: (v, ctx) => (isDecoded(v) ? Buffer.concat([table.encode(v.values, ctx), encodeRaw(v.unknown)]) : table.encode(v, ctx)),
     nestedFlag: opts.nestedFlag ?? false,
   };
 }
