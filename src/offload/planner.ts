@@ -1,0 +1,220 @@
+// The planner: a pure function from what we know (state) and what we want
+// (config) to the actions that close the gap - like a reconciler in a
+// Kubernetes controller. No I/O, no clock (state.now), no randomness; the
+// same inputs always give the same plan.
+import type { ChildRecord, DeviceRecord, OffloadState, Placement, Reason, SaRecord } from './types.js';
+import { ruleFor, type PlannerConfig } from './policy.js';
+
+export type Action =
+  /** swap a software SA onto a device */
+  | { type: 'promote'; sa: string; ifindex: number }
+  /** swap an offloaded SA back to software */
+  | { type: 'demote'; sa: string; reason: Reason }
+  /** the kernel lost it (device loss) and we hold its keys: add it again, in software */
+  | { type: 'reinstall'; sa: string }
+  /** read the complete state (keys) with GETSA so we can swap or recover it */
+  | { type: 'load-keys'; sa: string }
+  /** ask charon to rekey a CHILD_SA over VICI */
+  | { type: 'rekey'; child: string; reason: 'keys-lost' | 'seq-exhaustion' }
+  /** a kernel copy we installed whose CHILD_SA charon no longer has: delete it */
+  | { type: 'remove'; sa: string }
+  /** drop a record that is gone everywhere (wipes its keys) */
+  | { type: 'forget'; sa: string }
+  /** find out what a device can offload (ESN) with a throwaway SA */
+  | { type: 'probe'; ifindex: number };
+
+export interface Decision {
+  /** where the SA is now */
+  current: Placement;
+  /** where it should be */
+  target: Placement;
+  reason: Reason;
+}
+
+export interface Plan {
+  actions: Action[];
+  decisions: Map<string, Decision>;
+}
+
+const SOFTWARE: Placement = { kind: 'software' };
+const OFFLOADABLE_AEAD = 'rfc4106(gcm(aes))';
+
+export function currentPlacement(sa: SaRecord): Placement {
+  return sa.present && sa.offloadIfindex !== undefined ? { kind: 'offload', ifindex: sa.offloadIfindex } : SOFTWARE;
+}
+
+/** The device charon would pick: the one that owns the SA's local address. */
+function deviceFor(state: OffloadState, cfg: PlannerConfig, child: ChildRecord, configured?: string): DeviceRecord | undefined {
+  const devices = [...state.devices.values()];
+  if (configured) return devices.find((d) => d.name === configured);
+  return devices.find((d) => d.addresses.includes(child.localAddr));
+}
+
+/** Why `sa` cannot go to `dev`, or undefined if it can (capacity aside). */
+function blocker(state: OffloadState, cfg: PlannerConfig, sa: SaRecord, dev: DeviceRecord): Reason | undefined {
+  const override = cfg.devices.get(dev.name);
+  if (!dev.up) return 'device-down';
+  if (!dev.espOffload || override?.offload === false) return 'device-no-esp-offload';
+  if (dev.silentFallback) return 'silent-fallback';
+  if (sa.shape.encap) return 'encap-unsupported';
+  if (sa.shape.tfcpad) return 'tfcpad-unsupported';
+  if (sa.shape.aead?.name !== OFFLOADABLE_AEAD || sa.shape.aead.icvBits !== 128) return 'algorithm-unsupported';
+  const esn = override?.esn === undefined ? dev.esn : override.esn ? 'supported' : 'unsupported';
+  if (sa.shape.esn && esn === 'unsupported') return 'esn-unsupported';
+  const f = sa.failure;
+  if (f && f.ifindex === dev.ifindex && f.reason !== 'capacity' && state.now - f.at < cfg.backoffMs) return 'backoff';
+  return undefined;
+}
+
+interface Wish {
+  sa: SaRecord;
+  child: ChildRecord;
+  dev?: DeviceRecord;
+  reason: Reason;
+  pinned: boolean;
+}
+
+export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
+  const actions: Action[] = [];
+  const decisions = new Map<string, Decision>();
+  const decide = (sa: SaRecord, target: Placement, reason: Reason): void => {
+    decisions.set(sa.key, { current: currentPlacement(sa), target, reason });
+  };
+
+  const wishes: Wish[] = [];
+  const sorted = [...state.sas.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+  for (const sa of sorted) {
+    const child = state.children.get(sa.child);
+    if (!child || child.gone) {
+      // charon no longer has this CHILD_SA: never resurrect it.
+      if (sa.busy) decide(sa, currentPlacement(sa), 'pending');
+      else if (sa.present && sa.reinstalledByUs) actions.push({ type: 'remove', sa: sa.key });
+      else if (!sa.present) actions.push({ type: 'forget', sa: sa.key });
+      continue;
+    }
+    if (sa.busy) {
+      decide(sa, currentPlacement(sa), 'pending');
+      continue;
+    }
+    if (!sa.present) {
+      decide(sa, SOFTWARE, 'missing');
+      if (sa.keysHeld) actions.push({ type: 'reinstall', sa: sa.key });
+      else if (!recentRekey(state, cfg, sa)) actions.push({ type: 'rekey', child: child.key, reason: 'keys-lost' });
+      continue;
+    }
+    if (!sa.keysHeld) actions.push({ type: 'load-keys', sa: sa.key });
+
+    if (sa.dir === 'out' && !sa.shape.esn && sa.seq && sa.seq.oseq >= cfg.seqRekeyAt && !recentRekey(state, cfg, sa)) {
+      actions.push({ type: 'rekey', child: child.key, reason: 'seq-exhaustion' });
+    }
+
+    const pin = state.pins.sa.get(sa.key);
+    const rule = ruleFor(cfg.rules, child.ike.name, child.name);
+    if (pin === 'software') {
+      wishes.push({ sa, child, reason: 'pinned-software', pinned: true });
+      continue;
+    }
+    if (pin !== 'offload' && !(rule ? rule.offload : cfg.defaultOffload)) {
+      wishes.push({ sa, child, reason: 'config-off', pinned: false });
+      continue;
+    }
+    const dev = deviceFor(state, cfg, child, rule?.device);
+    if (!dev) {
+      wishes.push({ sa, child, reason: 'no-device', pinned: pin === 'offload' });
+      continue;
+    }
+    const why = blocker(state, cfg, sa, dev);
+    wishes.push({ sa, child, dev, reason: why ?? (pin === 'offload' ? 'pinned-offload' : 'offloaded'), pinned: pin === 'offload' });
+  }
+
+  // Capacity, per device: SAs already on the device keep their slots (no
+  // churn); free slots go to whole pairs first, in order of pin, then traffic,
+  // then age; leftover single slots go to outbound SAs (TX benefits most).
+  const granted = new Set<string>();
+  const byDevice = new Map<number, Wish[]>();
+  for (const w of wishes) {
+    if (!w.dev || (w.reason !== 'offloaded' && w.reason !== 'pinned-offload')) continue;
+    const list = byDevice.get(w.dev.ifindex) ?? [];
+    list.push(w);
+    byDevice.set(w.dev.ifindex, list);
+  }
+  for (const [ifindex, list] of byDevice) {
+    const dev = state.devices.get(ifindex) as DeviceRecord;
+    const capacity = cfg.devices.get(dev.name)?.capacity ?? dev.capacity ?? Number.POSITIVE_INFINITY;
+    const onDevice = [...state.sas.values()].filter((s) => s.present && s.offloadIfindex === ifindex);
+    for (const s of onDevice) if (list.some((w) => w.sa === s)) granted.add(s.key);
+    let free = capacity - onDevice.length;
+
+    const groups = new Map<string, Wish[]>();
+    for (const w of list) {
+      if (granted.has(w.sa.key)) continue;
+      const g = groups.get(w.child.key) ?? [];
+      g.push(w);
+      groups.set(w.child.key, g);
+    }
+    const order = [...groups.values()].sort((a, b) => {
+      const pa = a.some((w) => w.pinned) ? 1 : 0;
+      const pb = b.some((w) => w.pinned) ? 1 : 0;
+      if (pa !== pb) return pb - pa;
+      const ra = a.reduce((n, w) => n + w.sa.rate, 0);
+      const rb = b.reduce((n, w) => n + w.sa.rate, 0);
+      if (ra !== rb) return rb - ra;
+      return (a[0] as Wish).child.uniqueid - (b[0] as Wish).child.uniqueid;
+    });
+    for (const g of order) {
+      if (g.length <= free) {
+        for (const w of g) granted.add(w.sa.key);
+        free -= g.length;
+      }
+    }
+    for (const g of order) {
+      for (const w of [...g].sort((a, b) => (a.sa.dir === b.sa.dir ? 0 : a.sa.dir === 'out' ? -1 : 1))) {
+        if (free <= 0) break;
+        if (granted.has(w.sa.key)) continue;
+        granted.add(w.sa.key);
+        free--;
+      }
+    }
+  }
+
+  for (const w of wishes) {
+    const now = currentPlacement(w.sa);
+    const wantOffload = w.dev && (w.reason === 'offloaded' || w.reason === 'pinned-offload');
+    if (wantOffload && granted.has(w.sa.key)) {
+      const dev = w.dev as DeviceRecord;
+      decide(w.sa, { kind: 'offload', ifindex: dev.ifindex }, w.reason);
+      if (now.kind === 'offload' && now.ifindex !== dev.ifindex) {
+        if (w.sa.keysHeld) actions.push({ type: 'demote', sa: w.sa.key, reason: w.reason });
+      } else if (now.kind === 'software' && w.sa.keysHeld) {
+        actions.push({ type: 'promote', sa: w.sa.key, ifindex: dev.ifindex });
+      }
+      continue;
+    }
+    const reason: Reason = wantOffload ? 'capacity' : w.reason;
+    decide(w.sa, SOFTWARE, reason);
+    if (now.kind === 'offload' && w.sa.keysHeld) actions.push({ type: 'demote', sa: w.sa.key, reason });
+  }
+
+  for (const dev of [...state.devices.values()].sort((a, b) => a.ifindex - b.ifindex)) {
+    const known = cfg.devices.get(dev.name)?.esn !== undefined;
+    if (dev.up && dev.espOffload && !dev.probed && !known && !dev.silentFallback) actions.push({ type: 'probe', ifindex: dev.ifindex });
+  }
+  return { actions: dedupe(actions), decisions };
+}
+
+function recentRekey(state: OffloadState, cfg: PlannerConfig, sa: SaRecord): boolean {
+  const child = state.children.get(sa.child);
+  const peers = [sa, ...[child?.saIn, child?.saOut].map((k) => (k ? state.sas.get(k) : undefined))];
+  return peers.some((s) => s?.rekeyRequested && state.now - s.rekeyRequested.at < cfg.rekeyRetryMs);
+}
+
+/** One rekey per CHILD_SA per plan, whatever asked for it. */
+function dedupe(actions: Action[]): Action[] {
+  const seen = new Set<string>();
+  return actions.filter((a) => {
+    const k = a.type === 'rekey' ? `rekey:${a.child}` : a.type === 'probe' ? `probe:${a.ifindex}` : `${a.type}:${a.sa}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,52 @@
+// Which connections may be offloaded, to which device, and the knobs the
+// planner needs. Parsed from the config file (src/daemon/config) into this.
+
+export interface OffloadRule {
+  /** glob on "<ike-config-name>/<child-name>" ("*" matches any run of characters); first match wins */
+  match: string;
+  offload: boolean;
+  /** device name; default: the device that owns the SA's local address (charon's rule) */
+  device?: string;
+}
+
+export interface DeviceOverride {
+  /** SA table size, if known (netdevsim: 33); otherwise learned from ENOSPC */
+  capacity?: number;
+  /** whether the device offloads ESN SAs; otherwise probed/learned */
+  esn?: boolean;
+  /** false: never offload to this device */
+  offload?: boolean;
+}
+
+export interface PlannerConfig {
+  rules: OffloadRule[];
+  /** what connections no rule matches get */
+  defaultOffload: boolean;
+  devices: Map<string, DeviceOverride>;
+  /** after a failed offload attempt, wait this long before trying that SA on that device again */
+  backoffMs: number;
+  /** outbound non-ESN SAs: ask charon to rekey once oseq passes this (of 2^32) */
+  seqRekeyAt: number;
+  /** do not ask for the same rekey again within this time */
+  rekeyRetryMs: number;
+}
+
+export const defaultPlannerConfig: PlannerConfig = {
+  rules: [],
+  defaultOffload: true,
+  devices: new Map(),
+  backoffMs: 30_000,
+  seqRekeyAt: 0xf0000000,
+  rekeyRetryMs: 60_000,
+};
+
+/** Glob ("*" only) to an anchored RegExp. */
+export function globToRegExp(glob: string): RegExp {
+  const escaped = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('.*')}$`);
+}
+
+export function ruleFor(rules: readonly OffloadRule[], ikeName: string, childName: string): OffloadRule | undefined {
+  const subject = `${ikeName}/${childName}`;
+  return rules.find((r) => globToRegExp(r.match.includes('/') ? r.match : `${r.match}/*`).test(subject));
+}
