@@ -3,9 +3,15 @@
 import { constants } from 'node:os';
 
 const errnoNames = new Map<number, string>();
+// Where Linux has two names for one number, the kernel's own: EOPNOTSUPP is
+// what netlink code returns (ENOTSUP is its userspace alias), EAGAIN and
+// EDEADLK are the primary spellings.
+const PREFERRED = ['EOPNOTSUPP', 'EAGAIN', 'EDEADLK'];
+for (const name of PREFERRED) {
+  const v = (constants.errno as Record<string, number | undefined>)[name];
+  if (v !== undefined) errnoNames.set(v, name);
+}
 for (const [name, value] of Object.entries(constants.errno)) {
-  // os.constants.errno maps name -> number; the first name wins for aliases
-  // (EAGAIN before EWOULDBLOCK, EDEADLK before EDEADLOCK).
   if (!errnoNames.has(value)) errnoNames.set(value, name);
 }
 

@@ -320,7 +320,10 @@ export function nested<S extends AttrTableSpec>(
 ): AttrCodec<DecodedAttrs<S>, AttrInput<S> | DecodedAttrs<S>> {
   return {
     decode: (p, ctx) => table.decode(p, ctx),
-    encode: (v, ctx) => (isDecoded(v) ? Buffer.concat([table.encode(v.values, ctx), encodeRaw(v.unknown)]) : table.encode(v, ctx)),
+    // A decoded value is a valid input for every codec here (decode and
+    // encode types differ only in accepting wider inputs); TypeScript cannot
+    // prove that for a generic table.
+    encode: (v, ctx) => (isDecoded(v) ? Buffer.concat([table.encode(v.values as AttrInput<S>, ctx), encodeRaw(v.unknown)]) : table.encode(v, ctx)),
     nestedFlag: opts.nestedFlag ?? false,
   };
 }
