@@ -39,7 +39,8 @@ export interface RequestOptions {
   describe?: MessageDescriber;
 }
 
-export type BatchResult = { ok: true; replies: NetlinkMessage[] } | { ok: false; error: Error };
+/** One request's outcome, with the sequence number it went out with. */
+export type BatchResult = { ok: true; replies: NetlinkMessage[]; seq: number } | { ok: false; error: Error; seq: number };
 
 interface Pending {
   kind: 'ack' | 'dump';
@@ -121,10 +122,10 @@ export class NetlinkRequester {
       await Promise.all(waiting);
     };
     for (const m of messages) {
-      const { buf, promise } = this.#prepare(m, (m.flags ?? 0) | NLM_F_REQUEST | NLM_F_ACK, 'ack', opts);
+      const { buf, seq, promise } = this.#prepare(m, (m.flags ?? 0) | NLM_F_REQUEST | NLM_F_ACK, 'ack', opts);
       const settled = promise.then(
-        ([replies]): BatchResult => ({ ok: true, replies }),
-        (error: Error): BatchResult => ({ ok: false, error }),
+        ([replies]): BatchResult => ({ ok: true, replies, seq }),
+        (error: Error): BatchResult => ({ ok: false, error, seq }),
       );
       results.push(settled);
       chunk.push(buf);
@@ -169,11 +170,13 @@ export class NetlinkRequester {
     flags: number,
     kind: Pending['kind'],
     opts: RequestOptions,
-  ): { buf: Buffer; promise: Promise<[NetlinkMessage[], boolean]> } {
+  ): { buf: Buffer; seq: number; promise: Promise<[NetlinkMessage[], boolean]> } {
     if (this.#closed) throw new NetlinkSocketError('socket is closed');
     this.#seq = (this.#seq + 1) >>> 0 || 1;
     const seq = this.#seq;
-    const buf = encodeMessage({ ...m, flags }, seq);
+    // nlmsg_pid = our port id: the kernel copies it into the notifications a
+    // request causes (XFRM: c->portid), so listeners can tell ours from others'.
+    const buf = encodeMessage({ ...m, flags }, seq, this.#sock.portId);
     const name = opts.describe?.name(m.type) ?? `netlink type ${m.type}`;
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const promise = new Promise<[NetlinkMessage[], boolean]>((resolve, reject) => {
@@ -185,18 +188,25 @@ export class NetlinkRequester {
         describe: opts.describe,
         name,
         timeoutMs,
+        // Provisional: restarted when sendmsg returns (the kernel handles the
+        // request inside sendmsg, which can block for seconds loading modules).
         deadline: performance.now() + timeoutMs,
         resolve: (r, i) => resolve([r, i]),
         reject,
       });
     });
     this.#updateKeepAlive();
-    return { buf, promise };
+    return { buf, seq, promise };
   }
 
   #send(bufs: Buffer[], count: number): void {
     try {
       this.#sock.send(bufs);
+      const now = performance.now();
+      for (const b of bufs) {
+        const p = this.#pending.get(b.readUInt32LE(8));
+        if (p) p.deadline = now + p.timeoutMs;
+      }
     } catch (e) {
       const err = e as { errno?: number; message?: string };
       const failure = new NetlinkSocketError(`sendmsg of ${count} request(s) failed`, err.errno);
@@ -211,6 +221,9 @@ export class NetlinkRequester {
     this.#updateKeepAlive();
     if (ok) p.resolve(ok.replies, ok.interrupted);
     else p.reject(error ?? new Error('unknown failure'));
+    // The framed request may hold key material (NEWSA): zero our copy now,
+    // not whenever the garbage collector gets to it.
+    p.request.fill(0);
   }
 
   #onData(datagrams: Buffer[]): void {
@@ -302,8 +315,16 @@ export class NetlinkRequester {
 
   #expire(): void {
     const now = performance.now();
-    for (const [seq, p] of this.#pending) {
-      if (p.deadline <= now) this.#settle(seq, undefined, new NetlinkTimeoutError(p.name, p.timeoutMs));
-    }
+    const expired = [...this.#pending].filter(([, p]) => p.deadline <= now).map(([seq]) => seq);
+    if (expired.length === 0) return;
+    // Timers run before I/O in a loop turn: after a stall (a long sendmsg, a
+    // busy JS task) the reply may already be queued. Give the poll phase of
+    // this turn a chance (setImmediate runs after it) before calling it a timeout.
+    setImmediate(() => {
+      for (const seq of expired) {
+        const p = this.#pending.get(seq);
+        if (p) this.#settle(seq, undefined, new NetlinkTimeoutError(p.name, p.timeoutMs));
+      }
+    });
   }
 }
