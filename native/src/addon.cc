@@ -2,7 +2,9 @@
 // own translation unit and registers its exports here.
 #include <napi.h>
 
+#include "bpf_common.h"
 #include "netlink_socket.h"
+#include "peer_credentials.h"
 
 #if defined(IPSEC_OFFLOAD_UNSUPPORTED_ARCH) || !defined(__LP64__)
 // Debian kernels are built without CONFIG_XFRM_USER_COMPAT: a 32-bit process
@@ -13,6 +15,8 @@
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ipsec_offload::NetlinkSocket::Init(env, exports);
+  ipsec_offload::InitPeerCredentials(env, exports);
+  ipsec_offload::InitBpf(env, exports);
   return exports;
 }
 

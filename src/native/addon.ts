@@ -44,8 +44,90 @@ export interface NativeNetlinkSocketConstructor {
   ): NativeNetlinkSocket;
 }
 
-export interface NativeAddon {
+/** Netns for one libbpf call (same shape as the socket options). */
+export interface NativeNetnsOption {
+  netnsPath?: string;
+  netnsFd?: number;
+}
+
+export interface NativeBpfProgram {
+  name: string;
+  section: string;
+  fd: number;
+  id: number;
+  tag: string;
+  expectedAttachType: number;
+}
+
+export interface NativeBpfMapInfo {
+  id: number;
+  name: string;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+}
+
+export interface NativeBpfMap extends NativeBpfMapInfo {
+  fd: number;
+  /** the pin existed before the load: the map (and its entries) was reused */
+  reused: boolean;
+  pinPath?: string;
+}
+
+export type NativeXdpMode = 'native' | 'generic';
+
+export interface NativeXdpQuery {
+  attachMode: 'none' | 'native' | 'generic' | 'hw' | 'multi' | 'unknown';
+  progId: number;
+  drvProgId: number;
+  skbProgId: number;
+  hwProgId: number;
+}
+
+/** libbpf calls (native/src/bpf_*.cc). Errors carry errno, code, op and libbpf's log. */
+export interface NativeBpfFunctions {
+  bpfLoadObject(file: string, options: { pinRoot?: string; attachTypes?: Record<string, 'xdp'> }): {
+    programs: NativeBpfProgram[];
+    maps: NativeBpfMap[];
+  };
+  bpfMapUpdate(fd: number, key: Buffer, value: Buffer, flags: number, netns?: NativeNetnsOption): void;
+  bpfMapLookup(fd: number, key: Buffer): Buffer | null;
+  bpfMapDelete(fd: number, key: Buffer): boolean;
+  bpfMapKeys(fd: number): Buffer[];
+  bpfMapInfo(fd: number): NativeBpfMapInfo;
+  bpfPossibleCpus(): number;
+  xdpAttach(ifindex: number, progFd: number, options: { mode?: 'auto' | NativeXdpMode; replaceFd?: number } & NativeNetnsOption): NativeXdpMode;
+  xdpDetach(ifindex: number, options: { mode: NativeXdpMode; expectedFd?: number } & NativeNetnsOption): void;
+  xdpQuery(ifindex: number, netns?: NativeNetnsOption): NativeXdpQuery;
+  ifNameToIndex(name: string, netns?: NativeNetnsOption): number;
+  ifIndexToName(ifindex: number, netns?: NativeNetnsOption): string | null;
+  bpfProgTestRun(
+    fd: number,
+    data: Buffer,
+    options: { repeat?: number; ingressIfindex?: number; rxQueueIndex?: number } & NativeNetnsOption,
+  ): { retval: number; data: Buffer; durationNs: number };
+  bpfObjGet(path: string): number;
+  bpfObjPin(fd: number, path: string): void;
+  bpfClose(fd: number): void;
+  bpfProgGetFdById(id: number): number;
+  bpfMapGetFdById(id: number): number;
+  bpfProgInfo(fd: number): { id: number; name: string; tag: string; type: number };
+  bpffsIsMounted(path: string): boolean;
+  bpffsMount(path: string): void;
+}
+
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+export interface NativeAddon extends NativeBpfFunctions {
   NetlinkSocket: NativeNetlinkSocketConstructor;
+  /** SO_PEERCRED of a connected unix socket */
+  peerCredentials(fd: number): PeerCredentials;
 }
 
 /** The addon could not be loaded (not built, wrong architecture, ...). */

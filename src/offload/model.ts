@@ -81,6 +81,7 @@ function childRecord(c: ChildInfo, prev?: ChildRecord): ChildRecord {
   };
 }
 
+
 /** Only installed CHILD_SAs have SAs worth managing. */
 const LIVE = new Set(['INSTALLED', 'REKEYING', 'UPDATING']);
 
@@ -98,7 +99,13 @@ export function applyChildren(state: OffloadState, children: readonly ChildInfo[
     state.children.set(key, rec);
     linkChildSas(state, rec, c);
   }
-  if (complete) for (const [key, c] of state.children) if (!seen.has(key)) c.gone = true;
+  if (complete) {
+    for (const [key, c] of state.children) {
+      if (seen.has(key) || c.gone) continue;
+      c.gone = true;
+      c.goneReason = 'vanished';
+    }
+  }
 }
 
 /** Attaches SAs already in the model (from the kernel) to their child. */
@@ -122,12 +129,19 @@ function matchDir(c: ChildInfo | ChildRecord, id: SaId): SaDir | undefined {
 
 export function applyChildDown(state: OffloadState, uniqueid: number): void {
   const c = state.children.get(String(uniqueid));
-  if (c) c.gone = true;
+  if (c) {
+    c.gone = true;
+    c.goneReason = 'down';
+  }
 }
 
 /** The IKE_SA went down: all its CHILD_SAs with it. */
 export function applyIkeDown(state: OffloadState, ikeUniqueid: number): void {
-  for (const c of state.children.values()) if (c.ike.uniqueid === ikeUniqueid) c.gone = true;
+  for (const c of state.children.values()) {
+    if (c.ike.uniqueid !== ikeUniqueid) continue;
+    c.gone = true;
+    c.goneReason = 'down';
+  }
 }
 
 /** child-rekey: the old CHILD_SA is replaced (charon deletes its SAs itself). */
@@ -166,12 +180,14 @@ export function applyKernelSa(state: OffloadState, k: KernelSaInfo): SaRecord | 
       packets: k.packets,
       rate: 0,
       reinstalledByUs: false,
+      firstSeen: state.now,
     };
     state.sas.set(key, sa);
     if (dir === 'in') owner.saIn = key;
     else owner.saOut = key;
   }
   sa.present = true;
+  delete sa.deleted;
   sa.shape = k.shape;
   if (k.offloadIfindex !== undefined) sa.offloadIfindex = k.offloadIfindex;
   else delete sa.offloadIfindex;
@@ -186,6 +202,22 @@ export function applyKernelSaGone(state: OffloadState, key: string): void {
   if (!sa) return;
   sa.present = false;
   delete sa.offloadIfindex;
+}
+
+/**
+ * Someone (charon) deleted the SA on purpose: a DELSA we did not send,
+ * confirmed by a GETSA. Unlike device loss, this is never repaired.
+ */
+export function applyKernelSaDeleted(state: OffloadState, key: string): void {
+  const sa = state.sas.get(key);
+  if (!sa) return;
+  applyKernelSaGone(state, key);
+  sa.deleted = true;
+}
+
+/** charon's view went stale (VICI down) or is current again (resynced). */
+export function applyCharonSynced(state: OffloadState, synced: boolean): void {
+  state.charonSynced = synced;
 }
 
 /** A full dump: whatever the model believes present but the dump lacks is gone. */

@@ -85,11 +85,14 @@ export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
   const sorted = [...state.sas.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
   for (const sa of sorted) {
     const child = state.children.get(sa.child);
-    if (!child || child.gone) {
-      // charon no longer has this CHILD_SA: never resurrect it.
+    if (!child || child.gone || (sa.deleted && !sa.present)) {
+      // charon no longer has this CHILD_SA: never resurrect it. If charon took
+      // it down, a copy we installed is deleted (charon's own delete may have
+      // missed it during a swap); if it merely vanished (charon restarted),
+      // the SA is left to its lifetime and no longer managed.
       if (sa.busy) decide(sa, currentPlacement(sa), 'pending');
-      else if (sa.present && sa.reinstalledByUs) actions.push({ type: 'remove', sa: sa.key });
-      else if (!sa.present) actions.push({ type: 'forget', sa: sa.key });
+      else if (!sa.present || child?.goneReason === 'vanished') actions.push({ type: 'forget', sa: sa.key });
+      else if (sa.reinstalledByUs) actions.push({ type: 'remove', sa: sa.key });
       continue;
     }
     if (sa.busy) {
@@ -199,7 +202,10 @@ export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
     const known = cfg.devices.get(dev.name)?.esn !== undefined;
     if (dev.up && dev.espOffload && !dev.probed && !known && !dev.silentFallback) actions.push({ type: 'probe', ifindex: dev.ifindex });
   }
-  return { actions: dedupe(actions), decisions };
+  // While charon's view is stale (VICI down, not yet resynced) a missing SA
+  // may be one charon just deleted: change nothing until we know.
+  const allowed = state.charonSynced ? actions : actions.filter((a) => a.type === 'probe' || a.type === 'load-keys');
+  return { actions: dedupe(allowed), decisions };
 }
 
 function recentRekey(state: OffloadState, cfg: PlannerConfig, sa: SaRecord): boolean {

@@ -82,6 +82,10 @@ export interface SaRecord {
   failure?: { ifindex: number; reason: Reason; errno?: number; message?: string; at: number };
   /** we installed the current kernel copy (after a swap or a reinstall) */
   reinstalledByUs: boolean;
+  /** when the model first saw it (ms since the epoch) */
+  firstSeen: number;
+  /** someone deleted it on purpose (a DELSA we did not send): never reinstall it */
+  deleted?: boolean;
   /** when the executor last asked charon to rekey this SA's CHILD_SA, and why */
   rekeyRequested?: { at: number; reason: 'keys-lost' | 'seq-exhaustion' };
 }
@@ -104,8 +108,14 @@ export interface ChildRecord {
   /** SA keys (saKey) of its inbound and outbound SAs once known */
   saIn?: string;
   saOut?: string;
-  /** charon no longer lists it (down, rekeyed away, or charon restarted without it) */
+  /** charon no longer has it */
   gone: boolean;
+  /**
+   * down: charon said so (child-updown down, child-rekey, ike-updown down):
+   * its SAs are meant to be deleted. vanished: it just is not in list-sas any
+   * more (charon crashed or restarted): its SAs are left alone.
+   */
+  goneReason?: 'down' | 'vanished';
 }
 
 export interface DeviceRecord {
@@ -134,6 +144,8 @@ export interface Pins {
 
 export interface OffloadState {
   now: number;
+  /** charon's view is current (VICI connected and resynced); when false nothing is changed */
+  charonSynced: boolean;
   children: Map<string, ChildRecord>;
   sas: Map<string, SaRecord>;
   devices: Map<number, DeviceRecord>;
@@ -141,5 +153,5 @@ export interface OffloadState {
 }
 
 export function emptyState(now = 0): OffloadState {
-  return { now, children: new Map(), sas: new Map(), devices: new Map(), pins: { sa: new Map() } };
+  return { now, charonSynced: true, children: new Map(), sas: new Map(), devices: new Map(), pins: { sa: new Map() } };
 }

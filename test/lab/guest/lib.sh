@@ -156,3 +156,129 @@ swanctl_as() {
 lab_node() {
   (cd "$LAB_PROJECT" && node --import tsx "$@")
 }
+
+# ---- the offload topology and the daemon ------------------------------------
+#
+#   nsA: nsim0 (netdevsim, 10.0.0.1/32, ESP offload)   vethA 10.0.0.11/24 --+
+#   nsB:                                               vethB 10.0.0.2/24  --+
+# charon A's IKE/ESP address 10.0.0.1 lives on nsim0, so charon's device rule
+# (the device that owns the local address) picks the NIC with the crypto
+# engine; packets are routed over the veth (netdevsim has no data path).
+
+# offload_topology [NSIM_ID] — build the above; prints nothing.
+offload_topology() {
+  local id=${1:-1} dev
+  lab_modules
+  netns_add nsA
+  netns_add nsB
+  veth_link nsA vethA 10.0.0.11/24 nsB vethB 10.0.0.2/24
+  dev=$(nsim_create "$id" 1)
+  ip link set "$dev" netns nsA
+  ip -n nsA link set "$dev" name nsim0
+  ip -n nsA link set nsim0 up
+  ip -n nsA addr add 10.0.0.1/32 dev nsim0
+  ip -n nsA route add 10.0.0.2/32 dev vethA src 10.0.0.1
+  ip -n nsB route add 10.0.0.1/32 dev vethB
+  # No neighbour resolution delays in tests.
+  ip -n nsA neigh replace 10.0.0.2 lladdr "$(ip -n nsB -br link show vethB | awk '{print $3}')" dev vethA nud permanent
+}
+
+# charons_up [SWANCTL_A] [SWANCTL_B] — charon A in nsA, B in nsB, configs loaded.
+charons_up() {
+  charon_config A "${1:-$LAB_PROJECT/swanctl/host-a/swanctl.conf}"
+  charon_config B "${2:-$LAB_PROJECT/swanctl/host-b/swanctl.conf}"
+  charon_start A nsA
+  charon_start B nsB
+  swanctl_as A --load-all > /dev/null
+  swanctl_as B --load-all > /dev/null
+}
+
+# offload_config NAME [EXTRA_YAML_FILE] — a daemon config for charon NAME in ns<NAME>.
+offload_config() {
+  local name=$1 d
+  d=$LAB_TMP/offload/$name
+  mkdir -p "$d"
+  cat > "$d/config.yaml" <<EOC
+# written by test/lab/guest/lib.sh
+netns: ns$name
+vici:
+  socket: $(charon_dir "$name")/charon.vici
+control:
+  socket: $d/control.sock
+log:
+  file: $LAB_RUN/logs/offload-$name.log
+offload:
+  resync_interval: 2s
+EOC
+  if [ -n "${2:-}" ]; then cat "$2" >> "$d/config.yaml"; fi
+  echo "$d/config.yaml"
+}
+
+# offload_start NAME — run the daemon for charon NAME (root netns, sockets in ns<NAME>).
+offload_start() {
+  local name=$1 d i
+  d=$LAB_TMP/offload/$name
+  [ -f "$d/config.yaml" ] || offload_config "$name" > /dev/null
+  node "$LAB_PROJECT/dist/cli/main.js" daemon --config "$d/config.yaml" > "$LAB_RUN/logs/offload-$name.stderr" 2>&1 &
+  echo $! > "$d/pid"
+  for i in $(seq 1 300); do
+    offload_cli "$name" status > /dev/null 2>&1 && return 0
+    kill -0 "$(cat "$d/pid")" 2>/dev/null || { cat "$LAB_RUN/logs/offload-$name.stderr" >&2; lab_fail "daemon $name exited"; }
+    sleep 0.1
+  done
+  lab_fail "daemon $name did not answer on its control socket"
+}
+
+offload_stop() {
+  local d=$LAB_TMP/offload/$1
+  [ -f "$d/pid" ] || return 0
+  kill "$(cat "$d/pid")" 2>/dev/null
+  for _ in $(seq 1 100); do kill -0 "$(cat "$d/pid")" 2>/dev/null || break; sleep 0.05; done
+  rm -f "$d/pid"
+}
+
+# offload_cli NAME ARGS... — the CLI against daemon NAME.
+offload_cli() {
+  local name=$1; shift
+  node "$LAB_PROJECT/dist/cli/main.js" --socket "$LAB_TMP/offload/$name/control.sock" "$@"
+}
+
+# wait_for SECONDS CMD... — retry CMD until it succeeds (0.2 s steps).
+wait_for() {
+  local t=$1 i; shift
+  for i in $(seq 1 $((t * 5))); do "$@" > /dev/null 2>&1 && return 0; sleep 0.2; done
+  return 1
+}
+
+# ---- key hygiene audit ------------------------------------------------------
+# key_snapshot — remember the keys of every SA now in nsA and nsB (hex, no 0x).
+key_snapshot() {
+  local ns
+  for ns in nsA nsB; do
+    ip -n "$ns" xfrm state 2>/dev/null | sed -n 's/.*\(aead\|enc\|auth\|auth-trunc\) [^ ]* 0x\([0-9a-f]*\).*/\2/p'
+  done >> "$LAB_TMP/keys.txt"
+}
+
+# key_audit NAME — grep every log and result for any remembered key; result NAME = {keys, files, leaks}.
+key_audit() {
+  key_snapshot
+  sort -u "$LAB_TMP/keys.txt" -o "$LAB_TMP/keys.txt"
+  local files leaks k
+  files=$(find "$LAB_RUN/logs" "$LAB_RESULTS" -type f 2>/dev/null | grep -v '\.xfrm$' | wc -l)
+  leaks=""
+  while read -r k; do
+    [ -n "$k" ] || continue
+    if grep -rqiF -- "$k" "$LAB_RUN/logs" "$LAB_RESULTS" --exclude='*.xfrm' 2>/dev/null; then leaks="$leaks ${k:0:8}..."; fi
+  done < "$LAB_TMP/keys.txt"
+  result "$1" "{\"keys\":$(grep -c . "$LAB_TMP/keys.txt"),\"files\":$files,\"leaks\":\"${leaks# }\"}"
+}
+
+# sa_json NAME [DAEMON] — `sa list --json` of the daemon (default A) as result NAME.
+sa_json() {
+  offload_cli "${2:-A}" --json sa list > "$LAB_RESULTS/$1.json"
+}
+
+# nsim_count_json NAME [ID] — the netdevsim table's SA count as result NAME.
+nsim_count_json() {
+  result "$1" "{\"count\":$(nsim_sa_count "${2:-1}" 0)}"
+}

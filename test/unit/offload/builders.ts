@@ -27,6 +27,7 @@ export interface ChildOpts {
   saIn?: Partial<SaRecord>;
   saOut?: Partial<SaRecord>;
   gone?: boolean;
+  goneReason?: 'down' | 'vanished';
 }
 
 export function addChild(state: OffloadState, o: ChildOpts): { child: ChildRecord; sin: SaRecord; sout: SaRecord } {
@@ -50,6 +51,7 @@ export function addChild(state: OffloadState, o: ChildOpts): { child: ChildRecor
       packets: 0n,
       rate: 0,
       reinstalledByUs: false,
+      firstSeen: 0,
       ...o.sa,
       ...extra,
     };
@@ -73,6 +75,7 @@ export function addChild(state: OffloadState, o: ChildOpts): { child: ChildRecor
     saIn: sin.key,
     saOut: sout.key,
     gone: o.gone ?? false,
+    ...(o.gone ? { goneReason: o.goneReason ?? 'down' } : {}),
   };
   state.children.set(child.key, child);
   state.sas.set(sin.key, sin);

@@ -73,6 +73,7 @@ describe('offload model reducers', () => {
     expect([...s.children.values()].filter((c) => c.gone)).toHaveLength(0);
     applyChildren(s, [child(2, 3, 4)], true);
     expect(s.children.get('1')?.gone).toBe(true);
+    expect(s.children.get('1')?.goneReason).toBe('vanished');
     expect(s.children.get('3')?.gone).toBe(true);
     expect(s.children.get('2')?.gone).toBe(false);
   });
@@ -88,6 +89,7 @@ describe('offload model reducers', () => {
     applyChildren(s, [child(1, 1, 2), child(2, 3, 4, { ike: { name: 'other', uniqueid: 9 } })], true);
     applyChildDown(s, 1);
     expect(s.children.get('1')?.gone).toBe(true);
+    expect(s.children.get('1')?.goneReason).toBe('down');
     applyIkeDown(s, 9);
     expect(s.children.get('2')?.gone).toBe(true);
     applyChildren(s, [child(5, 10, 11)], false);
@@ -139,13 +141,13 @@ describe('offload model reducers', () => {
     expect(r).toBeLessThan(100_000);
   });
 
-  it('end to end with the planner: a reinstalled SA of a child charon dropped is removed, then forgotten', () => {
+  it('end to end with the planner: a reinstalled SA of a child charon took down is removed, then forgotten', () => {
     const s = emptyState(1);
     applyDevice(s, { ifindex: 3, name: 'eth0', up: true, espOffload: true, addresses: ['10.0.0.1'] });
     applyChildren(s, [child(1, 0xc1, 0xc2)], true);
     const sa = applyKernelSa(s, kernel('10.0.0.1', '10.0.0.2', 0xc1))!;
     applyInstalled(s, sa.key, 3);
-    applyChildren(s, [], true);
+    applyChildDown(s, 1);
     const saActions = () => plan(s, defaultPlannerConfig).actions.filter((a) => a.type !== 'probe');
     expect(saActions()).toEqual([{ type: 'remove', sa: sa.key }]);
     s.sas.get(sa.key)!.present = false;
@@ -153,5 +155,15 @@ describe('offload model reducers', () => {
     applyForget(s, sa.key);
     expect(s.sas.size).toBe(0);
     expect(s.children.size).toBe(0);
+  });
+
+  it('end to end with the planner: SAs of a child that vanished (charon restarted) are left in the kernel, unmanaged', () => {
+    const s = emptyState(1);
+    applyDevice(s, { ifindex: 3, name: 'eth0', up: true, espOffload: true, addresses: ['10.0.0.1'] });
+    applyChildren(s, [child(1, 0xc1, 0xc2)], true);
+    const sa = applyKernelSa(s, kernel('10.0.0.1', '10.0.0.2', 0xc1))!;
+    applyInstalled(s, sa.key, 3);
+    applyChildren(s, [], true);
+    expect(plan(s, defaultPlannerConfig).actions.filter((a) => a.type !== 'probe')).toEqual([{ type: 'forget', sa: sa.key }]);
   });
 });

@@ -212,6 +212,15 @@ const rows: Row[] = [
     actions: ['remove', 'remove'],
   },
   {
+    name: 'CHILD_SA vanished (charon restarted), our copy still in the kernel: stop managing it, delete nothing',
+    build: () => {
+      const s = withDevice(device({ ifindex: 3 }));
+      addChild(s, { uniqueid: 1, gone: true, goneReason: 'vanished', sa: { reinstalledByUs: true } });
+      return s;
+    },
+    actions: ['forget', 'forget'],
+  },
+  {
     name: "CHILD_SA gone, charon's own SAs still present: leave them to charon",
     build: () => {
       const s = withDevice(device({ ifindex: 3 }));
@@ -228,6 +237,26 @@ const rows: Row[] = [
       return s;
     },
     actions: ['forget', 'forget'],
+  },
+  {
+    name: 'deleted on purpose by charon (a DELSA we did not send): forgotten, never reinstalled',
+    build: () => {
+      const s = withDevice(device({ ifindex: 3 }));
+      addChild(s, { uniqueid: 1, sa: { present: false, deleted: true } });
+      return s;
+    },
+    actions: ['forget', 'forget'],
+  },
+  {
+    name: "charon's view is stale (VICI down): a missing SA is not reinstalled, nothing is swapped",
+    build: () => {
+      const s = withDevice(device({ ifindex: 3 }));
+      addChild(s, { uniqueid: 1, saIn: { present: false } });
+      addChild(s, { uniqueid: 2 });
+      s.charonSynced = false;
+      return s;
+    },
+    actions: [],
   },
   {
     name: 'a swap in flight: nothing else for that SA',

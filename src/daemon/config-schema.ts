@@ -1,0 +1,86 @@
+// The config file's schema (YAML). Every key is documented in
+// packaging/config.example.yaml; errors name the key path and the reason.
+import { z } from 'zod';
+
+const duration = z
+  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration like 500ms, 30s, 5m or 1h')])
+  .transform((v) => (typeof v === 'number' ? v * 1000 : parseDuration(v)));
+
+function parseDuration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v) as RegExpExecArray;
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
+}
+
+const ifname = z.string().min(1).max(15, 'interface names have at most 15 characters').regex(/^[^\s/:]+$/, 'not a valid interface name');
+const netns = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a network namespace name as in /run/netns').optional();
+
+const rule = z
+  .object({
+    match: z.string().min(1),
+    offload: z.boolean(),
+    device: ifname.optional(),
+  })
+  .strict();
+
+const deviceOverride = z
+  .object({
+    capacity: z.number().int().positive().optional(),
+    esn: z.boolean().optional(),
+    offload: z.boolean().optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    vici: z
+      .object({
+        socket: z.string().min(1).optional(),
+        timeout: duration.default(10_000),
+      })
+      .strict()
+      .default({ timeout: 10_000 }),
+    netns,
+    control: z
+      .object({
+        socket: z.string().min(1).default('/run/ipsec-offload/control.sock'),
+        group: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ socket: '/run/ipsec-offload/control.sock' }),
+    log: z
+      .object({
+        file: z.string().min(1).default('/var/log/ipsec-offload/offload.log'),
+        stderr: z.boolean().default(false),
+        level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+      })
+      .strict()
+      .default({ file: '/var/log/ipsec-offload/offload.log', stderr: false, level: 'info' }),
+    offload: z
+      .object({
+        default: z.boolean().default(true),
+        rules: z.array(rule).default([]),
+        devices: z.record(ifname, deviceOverride).default({}),
+        backoff: duration.default(30_000),
+        seq_rekey_at: z.number().int().min(1).max(0xffffffff).default(0xf0000000),
+        rekey_retry: duration.default(60_000),
+        replay_threshold: z.number().int().min(1).max(0x7fffffff).default(1024),
+        aevent_interval: duration.default(1000),
+        resync_interval: duration.default(10_000),
+      })
+      .strict()
+      .default({
+        default: true,
+        rules: [],
+        devices: {},
+        backoff: 30_000,
+        seq_rekey_at: 0xf0000000,
+        rekey_retry: 60_000,
+        replay_threshold: 1024,
+        aevent_interval: 1000,
+        resync_interval: 10_000,
+      }),
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;

@@ -1,0 +1,133 @@
+// Wiring: config, logger, kernel and charon connections, the offload
+// service and the control socket; signals (TERM/INT stop, HUP reloads the
+// config and reopens the log file).
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { XfrmClient } from '../xfrm/client.js';
+import { XfrmMonitor } from '../xfrm/monitor.js';
+import { LinkClient } from '../link/client.js';
+import { LinkMonitor } from '../link/monitor.js';
+import { EthtoolClient } from '../link/ethtool.js';
+import { ViciClient } from '../vici/client/client.js';
+import { createLogger, type EventLogger } from '../log/logger.js';
+import { ConfigError, loadConfig } from './config.js';
+import type { Config } from './config-schema.js';
+import { OffloadService } from './offload-service.js';
+import { ControlServer } from './control/server.js';
+import { registerOffloadCommands } from './commands.js';
+import { executorOptions, plannerConfig } from './planner-config.js';
+
+export interface DaemonOptions {
+  configPath: string;
+  /** log to stderr as well */
+  stderr?: boolean;
+}
+
+export function packageVersion(): string {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export interface RunningDaemon {
+  stop(signal?: string): Promise<void>;
+  readonly service: OffloadService;
+  readonly config: Config;
+}
+
+export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
+  let config = loadConfig(o.configPath);
+  const log: EventLogger = createLogger({ file: config.log.file, stderr: o.stderr || config.log.stderr, level: config.log.level });
+  log.event('config.loaded', { path: o.configPath });
+  const netns = config.netns ? { name: config.netns } : undefined;
+  const nsOpt = netns ? { netns } : {};
+
+  const xfrm = await XfrmClient.open(nsOpt);
+  const xfrmMonitor = XfrmMonitor.open({ ...nsOpt, groups: ['sa', 'expire', 'aevents'] });
+  const links = LinkClient.open(nsOpt);
+  const linkMonitor = LinkMonitor.open({ ...nsOpt, addresses: true });
+  const ethtool = await EthtoolClient.open(nsOpt);
+  const vici = new ViciClient({ ...(config.vici.socket ? { socketPath: config.vici.socket } : {}), timeoutMs: config.vici.timeout });
+  vici.on('connected', () => log.event('vici.connected', { socket: vici.socketPath }));
+  vici.on('disconnected', (reason) => log.event('vici.disconnected', { socket: vici.socketPath, error: String((reason as { message?: string }).message ?? reason) }, 'warn'));
+  let reconnects = 0;
+  vici.on('reconnected', () => log.event('vici.reconnected', { socket: vici.socketPath, attempt: ++reconnects }));
+  vici.on('error', (e) => log.pino.warn({ event: 'vici.error', error: e.message }));
+
+  const service = new OffloadService({
+    xfrm,
+    xfrmMonitor,
+    links,
+    linkMonitor,
+    ethtool,
+    vici,
+    session: vici,
+    log,
+    planner: plannerConfig(config),
+    executor: executorOptions(config),
+    resyncIntervalMs: config.offload.resync_interval,
+  });
+
+  const control = new ControlServer({ path: config.control.socket, ...(config.control.group ? { gid: groupId(config.control.group) } : {}) }, log);
+  registerOffloadCommands(control, service, () => config, { version: packageVersion(), configPath: o.configPath, vici });
+  await control.listen();
+
+  // charon may start after us: wait for it, saying where we look.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await vici.connect({ timeoutMs: 10_000 });
+      break;
+    } catch (e) {
+      log.event('vici.disconnected', { socket: vici.socketPath, error: `${(e as Error).message} (attempt ${attempt}; retrying)` }, 'warn');
+    }
+  }
+  await service.start();
+  log.event('daemon.started', { version: packageVersion(), pid: process.pid, config: o.configPath, ...(config.netns ? { netns: config.netns } : {}) });
+
+  const reload = (): void => {
+    log.reopen();
+    try {
+      const next = loadConfig(o.configPath);
+      config = next;
+      service.reconfigure(plannerConfig(next), executorOptions(next));
+      log.event('config.reloaded', { path: o.configPath });
+    } catch (e) {
+      const problems = e instanceof ConfigError ? e.problems : [(e as Error).message];
+      log.event('config.invalid', { path: o.configPath, errors: problems, kept: 'previous' }, 'error');
+    }
+  };
+  process.on('SIGHUP', reload);
+
+  let stopping = false;
+  return {
+    service,
+    get config() {
+      return config;
+    },
+    async stop(signal = 'stop') {
+      if (stopping) return;
+      stopping = true;
+      log.event('daemon.stopping', { signal });
+      process.off('SIGHUP', reload);
+      service.stop();
+      await control.close();
+      xfrmMonitor.close();
+      linkMonitor.close();
+      xfrm.close();
+      links.close();
+      ethtool.close();
+      await vici.close();
+      log.flush();
+    },
+  };
+}
+
+function groupId(name: string): number {
+  if (/^\d+$/.test(name)) return Number(name);
+  const line = readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
+  const gid = line?.split(':')[2];
+  if (gid === undefined) throw new ConfigError('control.group', [`control.group: no group named ${JSON.stringify(name)} in /etc/group`]);
+  return Number(gid);
+}
