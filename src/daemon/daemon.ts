@@ -17,6 +17,7 @@ import { OffloadService } from './offload-service.js';
 import { ControlServer } from './control/server.js';
 import { registerOffloadCommands } from './commands.js';
 import { executorOptions, plannerConfig } from './planner-config.js';
+import { MODULES, type DaemonModule } from './modules.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -82,12 +83,17 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     }
   }
   await service.start();
+  const modules: DaemonModule[] = MODULES.map((make) =>
+    make({ config: () => config, log, netns, vici, links, linkMonitor, xfrm, control, offload: service }),
+  );
+  for (const m of modules) await m.start();
   log.event('daemon.started', { version: packageVersion(), pid: process.pid, config: o.configPath, ...(config.netns ? { netns: config.netns } : {}) });
 
   const reload = (): void => {
     log.reopen();
     try {
       const next = loadConfig(o.configPath);
+      for (const m of modules) m.reconfigure?.(next);
       config = next;
       service.reconfigure(plannerConfig(next), executorOptions(next));
       log.event('config.reloaded', { path: o.configPath });
@@ -109,6 +115,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       stopping = true;
       log.event('daemon.stopping', { signal });
       process.off('SIGHUP', reload);
+      for (const m of [...modules].reverse()) await m.stop();
       service.stop();
       await control.close();
       xfrmMonitor.close();
