@@ -23,6 +23,7 @@ requireTools('native addon', [
   { cmd: 'make', packages: ['make'] },
   { cmd: 'g++', packages: ['g++'] },
   { cmd: 'python3', packages: ['python3'] },
+  { file: '/usr/include/bpf/libbpf.h', packages: ['libbpf-dev'] },
   { file: nodedir ? join(nodedir, 'include', 'node', 'node_api.h') : '/usr/include/node/node_api.h', packages: ['nodejs (with its headers, /usr/include/node)'] },
 ]);
 

@@ -1,0 +1,25 @@
+# Steering entries from SR-IOV VF info on a PF: netdevsim with two VFs whose
+# MAC and VLAN are set on the PF, switchdev mode for VF representors.
+lab_modules
+nsim_create 7 1 > /dev/null
+PF=$(nsim_port_dev 7 0)
+echo 3 > /sys/bus/netdevsim/devices/netdevsim7/sriov_numvfs
+ip link set "$PF" vf 0 mac 02:00:00:00:0a:00 vlan 100
+ip link set "$PF" vf 1 mac 02:00:00:00:0a:01
+# VF 2 keeps an all-zero MAC: not steerable
+devlink dev eswitch set netdevsim/netdevsim7 mode switchdev
+ip link set "$PF" up
+REPS=""
+for d in /sys/class/net/*; do
+  case "$(cat "$d/phys_port_name" 2>/dev/null)" in
+    pf0vf0) REP0=$(basename "$d") ;;
+    pf0vf1) REP1=$(basename "$d") ;;
+    pf0vf2) REP2=$(basename "$d") ;;
+  esac
+done
+for r in $REP0 $REP1 $REP2; do ip link set "$r" up; done
+result reps "{\"pf\":\"$PF\",\"rep0\":\"$REP0\",\"rep1\":\"$REP1\",\"rep2\":\"$REP2\"}"
+lab_node test/lab/steer/guest.ts mount '{"dir":"/tmp/vf-pins"}' > /dev/null
+result vf "$(lab_node test/lab/steer/guest.ts vf "{\"uplink\":\"$PF\",\"pinRoot\":\"/tmp/vf-pins\",\"vfPorts\":{\"0\":\"$REP0\",\"1\":\"$REP1\",\"2\":\"$REP2\"}}")"
+capture links ip -d link show
+result detach "$(lab_node test/lab/steer/guest.ts detach "{\"uplink\":\"$PF\",\"pinRoot\":\"/tmp/vf-pins\"}")"
