@@ -1,6 +1,8 @@
 // The config file's schema (YAML). Every key is documented in
 // packaging/config.example.yaml; errors name the key path and the reason.
 import { z } from 'zod';
+import { xfrmiConfigSchema } from '../xfrmi/config.js';
+import { steerConfigSchema } from '../steer/config.js';
 
 const duration = z
   .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration like 500ms, 30s, 5m or 1h')])
@@ -36,10 +38,10 @@ export const configSchema = z
     vici: z
       .object({
         socket: z.string().min(1).optional(),
-        timeout: duration.default(10_000),
+        timeout: duration.default(30_000),
       })
       .strict()
-      .default({ timeout: 10_000 }),
+      .default({ timeout: 30_000 }),
     netns,
     control: z
       .object({
@@ -64,6 +66,8 @@ export const configSchema = z
         backoff: duration.default(30_000),
         seq_rekey_at: z.number().int().min(1).max(0xffffffff).default(0xf0000000),
         rekey_retry: duration.default(60_000),
+        missing_grace: duration.default(5_000),
+        zombie_grace: duration.default(30_000),
         replay_threshold: z.number().int().min(1).max(0x7fffffff).default(1024),
         aevent_interval: duration.default(1000),
         resync_interval: duration.default(10_000),
@@ -76,10 +80,16 @@ export const configSchema = z
         backoff: 30_000,
         seq_rekey_at: 0xf0000000,
         rekey_retry: 60_000,
+        missing_grace: 5_000,
+        zombie_grace: 30_000,
         replay_threshold: 1024,
         aevent_interval: 1000,
         resync_interval: 10_000,
       }),
+    /** xfrm interfaces for CHILD_SAs with if_ids (schema and docs in src/xfrmi/config.ts) */
+    xfrmi: xfrmiConfigSchema.prefault({}),
+    /** XDP VLAN/MAC steering per uplink (schema in src/steer/config.ts, docs in docs/steer.md) */
+    steer: steerConfigSchema.prefault({}),
   })
   .strict();
 

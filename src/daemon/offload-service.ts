@@ -19,7 +19,7 @@ import type { EventLogger } from '../log/logger.js';
 import { spiText } from '../log/events.js';
 import { Executor, type ExecutorOptions } from '../offload/executor.js';
 import { KeyStore } from '../offload/keystore.js';
-import { kernelSaInfo, keyOfState } from '../offload/kernel-view.js';
+import { isLarval, kernelSaInfo, keyOfState } from '../offload/kernel-view.js';
 import {
   applyCharonSynced,
   applyChildDown,
@@ -78,6 +78,8 @@ export class OffloadService {
 
   constructor(private readonly d: OffloadServiceDeps) {
     this.#planner = d.planner;
+    // Nothing is changed until charon's view has been read once.
+    this.state.charonSynced = false;
     this.#executor = new Executor({
       xfrm: d.xfrm,
       keys: this.keys,
@@ -95,27 +97,40 @@ export class OffloadService {
 
   /** Full initial sync, then event-driven. */
   async start(): Promise<void> {
-    this.d.linkMonitor.on('newlink', (l) => void this.#onLink(l));
+    this.d.linkMonitor.on('newlink', (l) => this.#bg('link event', this.#onLink(l)));
     this.d.linkMonitor.on('dellink', (l) => this.#onLinkGone(l));
-    this.d.linkMonitor.on('newaddr', () => void this.#syncDevices('address'));
-    this.d.linkMonitor.on('deladdr', () => void this.#syncDevices('address'));
-    this.d.linkMonitor.on('overrun', () => void this.#syncDevices('overrun'));
-    this.d.xfrmMonitor.on('event', (e) => void this.#onXfrm(e));
+    this.d.linkMonitor.on('newaddr', () => this.#bg('address sync', this.#syncDevices('address')));
+    this.d.linkMonitor.on('deladdr', () => this.#bg('address sync', this.#syncDevices('address')));
+    this.d.linkMonitor.on('overrun', () => this.#bg('link resync', this.#syncDevices('overrun')));
+    this.d.xfrmMonitor.on('event', (e) => this.#bg('xfrm event', this.#onXfrm(e)));
     this.d.xfrmMonitor.on('overrun', () => {
       this.d.log.event('xfrm.overrun', { group: 'sa/aevents' }, 'warn');
-      void this.resyncKernel('xfrm overrun');
+      this.#bg('xfrm resync', this.resyncKernel('xfrm overrun'));
     });
     this.d.session.on('event', (e) => this.#onVici(e));
     this.d.session.on('disconnected', () => applyCharonSynced(this.state, false));
-    this.d.session.on('reconnected', () => void this.resyncCharon('vici reconnected'));
+    this.d.session.on('reconnected', () => this.#bg('charon resync', this.resyncCharon('vici reconnected')));
 
     await this.#syncDevices('startup');
-    await this.d.session.subscribe(['child-updown', 'child-rekey', 'ike-updown', 'ike-rekey']);
-    await this.resyncCharon('startup');
+    await this.#connectCharon();
     await this.resyncKernel('startup');
-    this.#timer = setInterval(() => void this.resyncKernel('periodic'), this.d.resyncIntervalMs);
+    this.#timer = setInterval(() => this.#bg('periodic resync', this.resyncKernel('periodic')), this.d.resyncIntervalMs);
     this.#timer.unref();
     this.schedule();
+  }
+
+  /** Subscribe and read charon's SAs; charon may be slow or not up yet: retry, saying where we look. */
+  async #connectCharon(): Promise<void> {
+    for (let attempt = 1; !this.#stopped; attempt++) {
+      try {
+        await this.d.session.subscribe(['child-updown', 'child-rekey', 'ike-updown', 'ike-rekey']);
+        await this.resyncCharon('startup');
+        return;
+      } catch (e) {
+        this.d.log.event('vici.disconnected', { socket: this.d.session.socketPath, error: `${(e as Error).message} (attempt ${attempt}, retrying)` }, 'warn');
+        await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 5000)));
+      }
+    }
   }
 
   stop(): void {
@@ -153,13 +168,18 @@ export class OffloadService {
     const before = this.state.sas.size;
     applyKernelSnapshot(
       this.state,
-      states.map((s) => kernelSaInfo(s)),
+      states.filter((s) => !isLarval(s)).map((s) => kernelSaInfo(s)),
     );
     for (const s of states) wipeStateKeys(s);
     for (const sa of this.state.sas.values()) if (sa.seq) this.#esnWindow(sa);
     if (reason !== 'periodic') this.d.log.event('resync', { source: 'xfrm', children: this.state.children.size, sas: this.state.sas.size, reason });
     if (reason !== 'periodic' || this.state.sas.size !== before) this.schedule();
     else this.schedule();
+  }
+
+  /** Runs event-triggered work; a failure is logged, never an unhandled rejection. */
+  #bg(what: string, p: Promise<unknown>): void {
+    p.catch((e: unknown) => this.d.log.pino.error({ event: 'daemon.error', what, error: (e as Error).message }));
   }
 
   /** Wakes the plan/execute loop (coalesced). */
@@ -170,7 +190,7 @@ export class OffloadService {
       return;
     }
     this.#running = true;
-    setImmediate(() => void this.#loop());
+    setImmediate(() => this.#bg('plan loop', this.#loop()));
   }
 
   /** Resolves once the loop has nothing left to do. */
@@ -218,7 +238,7 @@ export class OffloadService {
             applyChildren(this.state, infos, false);
             // charon installed the SAs before raising the event: their NEWSA
             // notifications came when no CHILD_SA claimed them. Read them now.
-            void this.#fetchChildSas(infos);
+            this.#bg('fetch child SAs', this.#fetchChildSas(infos));
           } else for (const c of ev.children) applyChildDown(this.state, c.uniqueid);
           break;
         }
@@ -226,7 +246,7 @@ export class OffloadService {
           const ev = parseChildRekey(e.message);
           const fresh = ev.rekeys.map((r) => childInfo(ev.ike, r.new));
           for (const [i, r] of ev.rekeys.entries()) applyChildRekey(this.state, r.old.uniqueid, fresh[i] as ChildInfo);
-          void this.#fetchChildSas(fresh);
+          this.#bg('fetch child SAs', this.#fetchChildSas(fresh));
           break;
         }
         case 'ike-updown': {
@@ -266,6 +286,7 @@ export class OffloadService {
             ...(id.mark ? { mark: id.mark } : {}),
           });
           this.state.now = Date.now();
+          if (isLarval(s)) continue;
           const rec = applyKernelSa(this.state, kernelSaInfo(s));
           wipeStateKeys(s);
           if (rec) this.#announce(rec);
@@ -289,6 +310,7 @@ export class OffloadService {
     switch (e.kind) {
       case 'newsa':
       case 'updsa': {
+        if (isLarval(e.state)) return;
         const rec = applyKernelSa(this.state, kernelSaInfo(e.state));
         wipeStateKeys(e.state);
         if (rec && rec.present && !rec.keysHeld) this.schedule();
@@ -303,6 +325,7 @@ export class OffloadService {
         // Our own swaps delete and re-add: only a GETSA tells a swap from a real delete.
         try {
           const s = await this.d.xfrm.getState({ ...e.id });
+          if (isLarval(s)) throw new NetlinkError({ errno: ESRCH, request: 'GETSA (larval)' });
           applyKernelSa(this.state, kernelSaInfo(s));
           wipeStateKeys(s);
         } catch (err) {

@@ -11,6 +11,8 @@ export function plannerConfig(c: Config): PlannerConfig {
     backoffMs: c.offload.backoff,
     seqRekeyAt: c.offload.seq_rekey_at,
     rekeyRetryMs: c.offload.rekey_retry,
+    missingGraceMs: c.offload.missing_grace,
+    zombieGraceMs: c.offload.zombie_grace,
   };
 }
 

@@ -31,7 +31,7 @@ import {
   applySeq,
   type Learned,
 } from './model.js';
-import { kernelSaInfo } from './kernel-view.js';
+import { isLarval, kernelSaInfo } from './kernel-view.js';
 import { applyKernelSa } from './model.js';
 import type { OffloadState, Reason, SaRecord } from './types.js';
 import { probeState } from './probe.js';
@@ -130,6 +130,7 @@ export class Executor {
       if (isErrno(e, ESRCH)) return applyKernelSaGone(state, key);
       throw e;
     }
+    if (isLarval(s)) return applyKernelSaGone(state, key);
     this.d.keys.set(key, s);
     applyKeysHeld(state, key, true);
     applyKernelSa(state, kernelSaInfo(s));
@@ -156,6 +157,7 @@ export class Executor {
         if (isErrno(e, ESRCH)) return applyKernelSaGone(state, key);
         throw e;
       }
+      if (isLarval(before)) return applyKernelSaGone(state, key);
       this.d.keys.set(key, before);
 
       const t0 = this.d.clock();
@@ -183,14 +185,14 @@ export class Executor {
 
       let failure: { learned: Learned; reason: Reason; errno?: string; kernel?: string; errnoNum?: number } | undefined;
       try {
-        await this.d.xfrm.addState(wanted);
+        await addReplacingLarval(this.d.xfrm, wanted, idOf(sa));
       } catch (e) {
         if (ifindex === undefined) throw e; // a software add failing is not an offload failure
         failure = this.#classify(state, ifindex, e, sa);
         // Software first: the same state, without offload, at once.
         const soft: XfrmState = { ...wanted };
         delete soft.offload;
-        await this.d.xfrm.addState(soft);
+        await addReplacingLarval(this.d.xfrm, soft, idOf(sa));
       }
       const gapUs = Math.round((this.d.clock() - t0) * 1000);
 
@@ -249,12 +251,16 @@ export class Executor {
     if (!sa || !held) return;
     applyBusy(state, key, true);
     try {
+      let larval = false;
       try {
         const present = await this.d.xfrm.getState(idOf(sa));
-        // Still (or again) there: nothing lost after all.
-        applyKernelSa(state, kernelSaInfo(present));
-        wipeStateKeys(present);
-        return;
+        if (!isLarval(present)) {
+          // Still (or again) there: nothing lost after all.
+          applyKernelSa(state, kernelSaInfo(present));
+          wipeStateKeys(present);
+          return;
+        }
+        larval = true;
       } catch (e) {
         if (!isErrno(e, ESRCH)) throw e;
       }
@@ -262,11 +268,9 @@ export class Executor {
       const base = withTrackedReplay(held, tracked, sa.dir === 'out' ? this.d.options.seqMargin : 0);
       const soft: XfrmState = { ...base, replayThresh: this.d.options.replayThreshold };
       delete soft.offload;
-      try {
-        await this.d.xfrm.addState(soft);
-      } catch (e) {
-        if (!isErrno(e, EEXIST)) throw e;
-      }
+      // A larval ACQUIRE stand-in holds the SPI already: UPDSA replaces it.
+      if (larval) await this.d.xfrm.addState(soft, { update: true });
+      else await addReplacingLarval(this.d.xfrm, soft, idOf(sa));
       this.d.keys.set(key, soft);
       applyInstalled(state, key, undefined);
       const oseq = soft.esn?.oseq ?? soft.replay?.oseq ?? 0;
@@ -296,12 +300,17 @@ export class Executor {
     const c = state.children.get(childKey);
     if (!c) return;
     applyRekeyRequested(state, childKey, reason);
-    for (const k of [c.saIn, c.saOut]) {
-      const sa = k ? state.sas.get(k) : undefined;
-      if (!sa) continue;
-      if (reason === 'keys-lost' && !sa.present) this.d.log.event('sa.keys_lost', { ...this.#fields(state, sa), action: 'rekey' }, 'warn');
-      if (reason === 'seq-exhaustion' && sa.dir === 'out') {
-        this.d.log.event('seq.exhaustion', { ...this.#fields(state, sa), oseq: sa.seq?.oseq ?? 0, threshold: 0 }, 'warn');
+    const dirs = [
+      ['in', c.spiIn, c.saIn, c.remoteAddr, c.localAddr],
+      ['out', c.spiOut, c.saOut, c.localAddr, c.remoteAddr],
+    ] as const;
+    for (const [dir, spi, key, src, dst] of dirs) {
+      if (spi === undefined) continue;
+      const sa = key ? state.sas.get(key) : undefined;
+      const base = { spi: spiText(spi), dir, conn: c.ike.name, child: c.name, uniqueid: c.uniqueid, src, dst };
+      if (reason === 'keys-lost' && (!sa || !sa.present)) this.d.log.event('sa.keys_lost', { ...base, action: 'rekey' }, 'warn');
+      if (reason === 'seq-exhaustion' && dir === 'out' && sa) {
+        this.d.log.event('seq.exhaustion', { ...base, oseq: sa.seq?.oseq ?? 0, threshold: 0 }, 'warn');
       }
     }
     this.d.log.event('sa.rekey_requested', { conn: c.ike.name, child: c.name, uniqueid: c.uniqueid, reason });
@@ -343,6 +352,24 @@ export class Executor {
       src: sa.saddr,
       dst: sa.id.daddr,
     };
+  }
+}
+
+/**
+ * NEWSA; if a larval ACQUIRE state holds the (daddr, SPI) — see isLarval —
+ * UPDSA, which the kernel defines to replace an ACQ state with the full one.
+ */
+async function addReplacingLarval(xfrm: XfrmClient, s: XfrmState, id: XfrmStateId): Promise<void> {
+  try {
+    await xfrm.addState(s);
+  } catch (e) {
+    if (!isErrno(e, EEXIST)) throw e;
+    const there = await xfrm.getState(id).catch(() => undefined);
+    if (!there || !isLarval(there)) {
+      if (there) wipeStateKeys(there);
+      throw e;
+    }
+    await xfrm.addState(s, { update: true });
   }
 }
 

@@ -19,6 +19,17 @@ export function keyOfState(s: Pick<XfrmState, 'daddr' | 'spi' | 'proto' | 'famil
   return saKey(saIdOf(s));
 }
 
+/**
+ * A larval state: what the kernel creates on ACQUIRE when an outbound packet
+ * finds a policy but no SA. It has no algorithms (no keys). charon's policy
+ * templates carry the SA's SPI, so while an outbound SA is missing (a swap
+ * gap, a device loss) its larval stand-in has the very same (daddr, SPI):
+ * GETSA finds it and NEWSA collides with it (EEXIST). It is not the SA.
+ */
+export function isLarval(s: XfrmState): boolean {
+  return !s.aead && !s.auth && !s.crypt && !s.comp;
+}
+
 export function kernelSaInfo(s: XfrmState): KernelSaInfo {
   const esn = s.flags.includes('esn');
   return {

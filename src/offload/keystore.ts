@@ -3,6 +3,12 @@
 // wiped when replaced or dropped (DESIGN §5.5).
 import { wipeStateKeys, type XfrmState } from '../xfrm/state.js';
 
+
+function wipeUnshared(old: XfrmState, keep: XfrmState): void {
+  const kept = new Set([keep.aead?.key, keep.auth?.key, keep.crypt?.key]);
+  for (const k of [old.aead?.key, old.auth?.key, old.crypt?.key]) if (k && !kept.has(k)) k.wipe();
+}
+
 export class KeyStore {
   readonly #states = new Map<string, XfrmState>();
 
@@ -14,10 +20,14 @@ export class KeyStore {
     return this.#states.has(key);
   }
 
-  /** Keeps `state` (its keys included); wipes the copy it replaces. */
+  /**
+   * Keeps `state` (its keys included); wipes the keys of the copy it replaces,
+   * except those the new state shares (copies made with {...state} share
+   * their SecretBytes).
+   */
   set(key: string, state: XfrmState): void {
     const old = this.#states.get(key);
-    if (old && old !== state) wipeStateKeys(old);
+    if (old && old !== state) wipeUnshared(old, state);
     this.#states.set(key, state);
   }
 

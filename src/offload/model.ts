@@ -60,7 +60,7 @@ export function childSaIds(c: ChildInfo, family: number): { in?: SaId; out?: SaI
   };
 }
 
-function childRecord(c: ChildInfo, prev?: ChildRecord): ChildRecord {
+function childRecord(c: ChildInfo, now: number, prev?: ChildRecord): ChildRecord {
   return {
     key: String(c.uniqueid),
     uniqueid: c.uniqueid,
@@ -78,6 +78,8 @@ function childRecord(c: ChildInfo, prev?: ChildRecord): ChildRecord {
     ...(prev?.saIn ? { saIn: prev.saIn } : {}),
     ...(prev?.saOut ? { saOut: prev.saOut } : {}),
     gone: false,
+    since: prev?.since ?? now,
+    ...(prev?.rekeyRequested ? { rekeyRequested: prev.rekeyRequested } : {}),
   };
 }
 
@@ -95,7 +97,7 @@ export function applyChildren(state: OffloadState, children: readonly ChildInfo[
     if (!LIVE.has(c.state)) continue;
     const key = String(c.uniqueid);
     seen.add(key);
-    const rec = childRecord(c, state.children.get(key));
+    const rec = childRecord(c, state.now, state.children.get(key));
     state.children.set(key, rec);
     linkChildSas(state, rec, c);
   }
@@ -104,6 +106,7 @@ export function applyChildren(state: OffloadState, children: readonly ChildInfo[
       if (seen.has(key) || c.gone) continue;
       c.gone = true;
       c.goneReason = 'vanished';
+      c.goneAt = state.now;
     }
   }
 }
@@ -129,18 +132,20 @@ function matchDir(c: ChildInfo | ChildRecord, id: SaId): SaDir | undefined {
 
 export function applyChildDown(state: OffloadState, uniqueid: number): void {
   const c = state.children.get(String(uniqueid));
-  if (c) {
+  if (c && !c.gone) {
     c.gone = true;
     c.goneReason = 'down';
+    c.goneAt = state.now;
   }
 }
 
 /** The IKE_SA went down: all its CHILD_SAs with it. */
 export function applyIkeDown(state: OffloadState, ikeUniqueid: number): void {
   for (const c of state.children.values()) {
-    if (c.ike.uniqueid !== ikeUniqueid) continue;
+    if (c.ike.uniqueid !== ikeUniqueid || c.gone) continue;
     c.gone = true;
     c.goneReason = 'down';
+    c.goneAt = state.now;
   }
 }
 
@@ -220,14 +225,25 @@ export function applyCharonSynced(state: OffloadState, synced: boolean): void {
   state.charonSynced = synced;
 }
 
-/** A full dump: whatever the model believes present but the dump lacks is gone. */
+/**
+ * A full dump: what the model believes present but the dump lacks is gone.
+ * Absence alone says someone deleted it (charon, during a rekey whose event
+ * has not arrived yet): never reinstalled. Only an SA offloaded to a device
+ * that is down or gone counts as lost to the device (the kernel's silent flush).
+ */
 export function applyKernelSnapshot(state: OffloadState, sas: readonly KernelSaInfo[]): void {
   const seen = new Set<string>();
   for (const k of sas) {
     const rec = applyKernelSa(state, k);
     if (rec) seen.add(rec.key);
   }
-  for (const sa of state.sas.values()) if (!seen.has(sa.key) && !sa.busy) applyKernelSaGone(state, sa.key);
+  for (const sa of state.sas.values()) {
+    if (seen.has(sa.key) || sa.busy || !sa.present) continue;
+    const dev = sa.offloadIfindex !== undefined ? state.devices.get(sa.offloadIfindex) : undefined;
+    const deviceLoss = sa.offloadIfindex !== undefined && (!dev || !dev.up);
+    if (deviceLoss) applyKernelSaGone(state, sa.key);
+    else applyKernelSaDeleted(state, sa.key);
+  }
 }
 
 /** Replay/sequence state from an AEVENT or GETAE. */
@@ -336,10 +352,7 @@ export function applyProbe(state: OffloadState, ifindex: number, esn: 'supported
 
 export function applyRekeyRequested(state: OffloadState, childKey: string, reason: 'keys-lost' | 'seq-exhaustion'): void {
   const c = state.children.get(childKey);
-  for (const k of [c?.saIn, c?.saOut]) {
-    const sa = k ? state.sas.get(k) : undefined;
-    if (sa) sa.rekeyRequested = { at: state.now, reason };
-  }
+  if (c) c.rekeyRequested = { at: state.now, reason };
 }
 
 export function applyForget(state: OffloadState, key: string): void {

@@ -92,7 +92,7 @@ export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
       // the SA is left to its lifetime and no longer managed.
       if (sa.busy) decide(sa, currentPlacement(sa), 'pending');
       else if (!sa.present || child?.goneReason === 'vanished') actions.push({ type: 'forget', sa: sa.key });
-      else if (sa.reinstalledByUs) actions.push({ type: 'remove', sa: sa.key });
+      else if (sa.reinstalledByUs && state.now - (child?.goneAt ?? 0) >= cfg.zombieGraceMs) actions.push({ type: 'remove', sa: sa.key });
       continue;
     }
     if (sa.busy) {
@@ -102,12 +102,12 @@ export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
     if (!sa.present) {
       decide(sa, SOFTWARE, 'missing');
       if (sa.keysHeld) actions.push({ type: 'reinstall', sa: sa.key });
-      else if (!recentRekey(state, cfg, sa)) actions.push({ type: 'rekey', child: child.key, reason: 'keys-lost' });
+      else if (!recentRekey(state, cfg, child)) actions.push({ type: 'rekey', child: child.key, reason: 'keys-lost' });
       continue;
     }
     if (!sa.keysHeld) actions.push({ type: 'load-keys', sa: sa.key });
 
-    if (sa.dir === 'out' && !sa.shape.esn && sa.seq && sa.seq.oseq >= cfg.seqRekeyAt && !recentRekey(state, cfg, sa)) {
+    if (sa.dir === 'out' && !sa.shape.esn && sa.seq && sa.seq.oseq >= cfg.seqRekeyAt && !recentRekey(state, cfg, child)) {
       actions.push({ type: 'rekey', child: child.key, reason: 'seq-exhaustion' });
     }
 
@@ -128,6 +128,15 @@ export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
     }
     const why = blocker(state, cfg, sa, dev);
     wishes.push({ sa, child, dev, reason: why ?? (pin === 'offload' ? 'pinned-offload' : 'offloaded'), pinned: pin === 'offload' });
+  }
+
+  // SAs charon reports that the kernel never had (as far as we ever saw):
+  // lost before we could read them, e.g. we died mid-swap. No record, no keys:
+  // only a rekey brings them back.
+  for (const child of [...state.children.values()].sort((a, b) => a.uniqueid - b.uniqueid)) {
+    if (child.gone || state.now - child.since < cfg.missingGraceMs) continue;
+    const lost = (child.spiIn !== undefined && !child.saIn) || (child.spiOut !== undefined && !child.saOut);
+    if (lost && !recentRekey(state, cfg, child)) actions.push({ type: 'rekey', child: child.key, reason: 'keys-lost' });
   }
 
   // Capacity, per device: SAs already on the device keep their slots (no
@@ -205,13 +214,23 @@ export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
   // While charon's view is stale (VICI down, not yet resynced) a missing SA
   // may be one charon just deleted: change nothing until we know.
   const allowed = state.charonSynced ? actions : actions.filter((a) => a.type === 'probe' || a.type === 'load-keys');
-  return { actions: dedupe(allowed), decisions };
+  return { actions: dedupe(urgentFirst(state, allowed)), decisions };
 }
 
-function recentRekey(state: OffloadState, cfg: PlannerConfig, sa: SaRecord): boolean {
-  const child = state.children.get(sa.child);
-  const peers = [sa, ...[child?.saIn, child?.saOut].map((k) => (k ? state.sas.get(k) : undefined))];
-  return peers.some((s) => s?.rekeyRequested && state.now - s.rekeyRequested.at < cfg.rekeyRetryMs);
+/**
+ * Repairs before improvements: reinstalls first (outbound before inbound:
+ * without its outbound SA every packet sent is lost), then the rest in order.
+ */
+function urgentFirst(state: OffloadState, actions: Action[]): Action[] {
+  const rank = (a: Action): number => {
+    if (a.type !== 'reinstall') return 2;
+    return state.sas.get(a.sa)?.dir === 'out' ? 0 : 1;
+  };
+  return actions.map((a, i) => [a, i] as const).sort((x, y) => rank(x[0]) - rank(y[0]) || x[1] - y[1]).map(([a]) => a);
+}
+
+function recentRekey(state: OffloadState, cfg: PlannerConfig, child: ChildRecord): boolean {
+  return child.rekeyRequested !== undefined && state.now - child.rekeyRequested.at < cfg.rekeyRetryMs;
 }
 
 /** One rekey per CHILD_SA per plan, whatever asked for it. */

@@ -29,6 +29,18 @@ export interface PlannerConfig {
   seqRekeyAt: number;
   /** do not ask for the same rekey again within this time */
   rekeyRetryMs: number;
+  /**
+   * An SA charon reports but the kernel lacks is called lost only after the
+   * CHILD_SA has been known this long (charon installs SAs before it says so,
+   * and our first read of them takes a moment).
+   */
+  missingGraceMs: number;
+  /**
+   * A copy we installed that is still there this long after charon took its
+   * CHILD_SA down is a zombie (charon's own delete missed it, e.g. during a
+   * swap) and is deleted. Longer than charon's delete_rekeyed_delay (5 s).
+   */
+  zombieGraceMs: number;
 }
 
 export const defaultPlannerConfig: PlannerConfig = {
@@ -38,6 +50,8 @@ export const defaultPlannerConfig: PlannerConfig = {
   backoffMs: 30_000,
   seqRekeyAt: 0xf0000000,
   rekeyRetryMs: 60_000,
+  missingGraceMs: 5_000,
+  zombieGraceMs: 30_000,
 };
 
 /** Glob ("*" only) to an anchored RegExp. */

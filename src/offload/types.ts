@@ -86,8 +86,6 @@ export interface SaRecord {
   firstSeen: number;
   /** someone deleted it on purpose (a DELSA we did not send): never reinstall it */
   deleted?: boolean;
-  /** when the executor last asked charon to rekey this SA's CHILD_SA, and why */
-  rekeyRequested?: { at: number; reason: 'keys-lost' | 'seq-exhaustion' };
 }
 
 export interface ChildRecord {
@@ -116,6 +114,11 @@ export interface ChildRecord {
    * more (charon crashed or restarted): its SAs are left alone.
    */
   goneReason?: 'down' | 'vanished';
+  /** when the model first saw it, and when it went */
+  since: number;
+  goneAt?: number;
+  /** when the executor last asked charon to rekey it, and why */
+  rekeyRequested?: { at: number; reason: 'keys-lost' | 'seq-exhaustion' };
 }
 
 export interface DeviceRecord {

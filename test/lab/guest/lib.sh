@@ -165,9 +165,12 @@ lab_node() {
 # (the device that owns the local address) picks the NIC with the crypto
 # engine; packets are routed over the veth (netdevsim has no data path).
 
-# offload_topology [NSIM_ID] — build the above; prints nothing.
+# offload_topology [NSIM_ID] [ADDR_ON] — build the above; prints nothing.
+# ADDR_ON=veth puts 10.0.0.1 on vethA instead of nsim0 (the daemon then needs
+# an explicit `device: nsim0` rule): taking nsim0 down must not take the
+# address's local route with it when a test wants traffic to survive.
 offload_topology() {
-  local id=${1:-1} dev
+  local id=${1:-1} on=${2:-nsim} dev
   lab_modules
   netns_add nsA
   netns_add nsB
@@ -176,7 +179,11 @@ offload_topology() {
   ip link set "$dev" netns nsA
   ip -n nsA link set "$dev" name nsim0
   ip -n nsA link set nsim0 up
-  ip -n nsA addr add 10.0.0.1/32 dev nsim0
+  if [ "$on" = veth ]; then
+    ip -n nsA addr add 10.0.0.1/32 dev vethA
+  else
+    ip -n nsA addr add 10.0.0.1/32 dev nsim0
+  fi
   ip -n nsA route add 10.0.0.2/32 dev vethA src 10.0.0.1
   ip -n nsB route add 10.0.0.1/32 dev vethB
   # No neighbour resolution delays in tests.
@@ -193,7 +200,8 @@ charons_up() {
   swanctl_as B --load-all > /dev/null
 }
 
-# offload_config NAME [EXTRA_YAML_FILE] — a daemon config for charon NAME in ns<NAME>.
+# offload_config NAME [OFFLOAD_KEYS] — a daemon config for charon NAME in ns<NAME>;
+# OFFLOAD_KEYS: extra YAML lines under `offload:` (indented two spaces).
 offload_config() {
   local name=$1 d
   d=$LAB_TMP/offload/$name
@@ -209,9 +217,19 @@ log:
   file: $LAB_RUN/logs/offload-$name.log
 offload:
   resync_interval: 2s
+${2:-}
 EOC
-  if [ -n "${2:-}" ]; then cat "$2" >> "$d/config.yaml"; fi
   echo "$d/config.yaml"
+}
+
+# sa_count NAME STATE — how many SAs daemon NAME shows in STATE.
+sa_count() {
+  offload_cli "$1" --json sa list | grep -c "\"state\": \"$2\"" || true
+}
+
+# sa_count_is NAME STATE N — succeed when exactly N SAs are in STATE.
+sa_count_is() {
+  [ "$(sa_count "$1" "$2")" = "$3" ]
 }
 
 # offload_start NAME — run the daemon for charon NAME (root netns, sockets in ns<NAME>).
@@ -243,11 +261,15 @@ offload_cli() {
   node "$LAB_PROJECT/dist/cli/main.js" --socket "$LAB_TMP/offload/$name/control.sock" "$@"
 }
 
-# wait_for SECONDS CMD... — retry CMD until it succeeds (0.2 s steps).
+# wait_for SECONDS CMD... — retry CMD until it succeeds or SECONDS of wall
+# time pass (a CMD that starts node takes seconds under TCG: count time, not tries).
 wait_for() {
-  local t=$1 i; shift
-  for i in $(seq 1 $((t * 5))); do "$@" > /dev/null 2>&1 && return 0; sleep 0.2; done
-  return 1
+  local end=$(( $(date +%s) + $1 )); shift
+  while :; do
+    "$@" > /dev/null 2>&1 && return 0
+    [ "$(date +%s)" -ge "$end" ] && return 1
+    sleep 0.2
+  done
 }
 
 # ---- key hygiene audit ------------------------------------------------------
@@ -260,17 +282,19 @@ key_snapshot() {
 }
 
 # key_audit NAME — grep every log and result for any remembered key; result NAME = {keys, files, leaks}.
+# Files named *.xfrm hold `ip xfrm state` output on purpose and are skipped.
 key_audit() {
   key_snapshot
+  touch "$LAB_TMP/keys.txt"
   sort -u "$LAB_TMP/keys.txt" -o "$LAB_TMP/keys.txt"
-  local files leaks k
-  files=$(find "$LAB_RUN/logs" "$LAB_RESULTS" -type f 2>/dev/null | grep -v '\.xfrm$' | wc -l)
-  leaks=""
+  local files leaks="" k nkeys
+  files=$(find "$LAB_RUN/logs" "$LAB_RESULTS" -type f ! -name '*.xfrm' 2>/dev/null | wc -l)
+  nkeys=$(grep -c . "$LAB_TMP/keys.txt" || true)
   while read -r k; do
     [ -n "$k" ] || continue
-    if grep -rqiF -- "$k" "$LAB_RUN/logs" "$LAB_RESULTS" --exclude='*.xfrm' 2>/dev/null; then leaks="$leaks ${k:0:8}..."; fi
+    if grep -rqiF --exclude='*.xfrm' -e "$k" "$LAB_RUN/logs" "$LAB_RESULTS" 2>/dev/null; then leaks="$leaks ${k:0:8}..."; fi
   done < "$LAB_TMP/keys.txt"
-  result "$1" "{\"keys\":$(grep -c . "$LAB_TMP/keys.txt"),\"files\":$files,\"leaks\":\"${leaks# }\"}"
+  result "$1" "{\"keys\":$nkeys,\"files\":$files,\"leaks\":\"${leaks# }\"}"
 }
 
 # sa_json NAME [DAEMON] — `sa list --json` of the daemon (default A) as result NAME.
@@ -281,4 +305,90 @@ sa_json() {
 # nsim_count_json NAME [ID] — the netdevsim table's SA count as result NAME.
 nsim_count_json() {
   result "$1" "{\"count\":$(nsim_sa_count "${2:-1}" 0)}"
+}
+
+# ---- demo ---------------------------------------------------------------------
+# Helpers of scripts/demo/guest.sh and test/lab/cli/, usable by any scenario.
+
+# key_snapshot_all — like key_snapshot, in every netns and the root namespace.
+key_snapshot_all() {
+  local ns
+  {
+    ip xfrm state 2>/dev/null
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do ip -n "$ns" xfrm state 2>/dev/null; done
+  } | sed -n 's/.*\(aead\|enc\|auth\|auth-trunc\) [^ ]* 0x\([0-9a-f]*\).*/\2/p' >> "$LAB_TMP/keys.txt"
+}
+
+# key_guard [NAME] — key hygiene over a whole scenario, in one line at its top:
+# samples the keys of every SA in every netns every 0.5 s in the background
+# (SAs that come and go between steps are caught too) and, when the script
+# exits, successful or not, runs key_audit NAME (default: keys) over every log
+# and result file. Assert it with expectNoKeyLeaks(run) from
+# test/lab/cli/key-audit.ts. (It owns the EXIT trap.)
+key_guard() {
+  KEY_GUARD_NAME=${1:-keys}
+  key_snapshot_all
+  ( while :; do key_snapshot_all; sleep 0.5; done ) > /dev/null 2>&1 &
+  KEY_GUARD_PID=$!
+  trap key_guard_end EXIT
+}
+
+key_guard_end() {
+  local rc=$?
+  set +e
+  key_guard_check
+  exit "$rc"
+}
+
+# key_guard_check — run key_guard's audit now (before a summary that reports
+# it); nothing more happens at exit.
+key_guard_check() {
+  trap - EXIT
+  [ -n "${KEY_GUARD_PID:-}" ] || return 0
+  kill "$KEY_GUARD_PID" 2> /dev/null
+  wait "$KEY_GUARD_PID" 2> /dev/null
+  KEY_GUARD_PID=
+  key_snapshot_all
+  key_audit "$KEY_GUARD_NAME"
+}
+
+# ping_start NAME NS DST — a ping every 0.1 s in the background until
+# ping_stop NAME; its output (statistics included) goes to
+# $LAB_RESULTS/NAME.txt. NAME must be a shell identifier.
+ping_start() {
+  ip netns exec "$2" ping -n -i 0.1 -W 1 "$3" > "$LAB_RESULTS/$1.txt" 2>&1 &
+  eval "PING_PID_$1=$!"
+}
+
+ping_stop() {
+  local pid
+  eval "pid=\${PING_PID_$1:-}"
+  [ -n "$pid" ] || return 0
+  kill -INT "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# ---- steer --------------------------------------------------------------------
+# Helpers of test/lab/steer-daemon/, usable by any scenario.
+
+# steer_config NAME STEER_KEYS [OFFLOAD_KEYS] — offload_config NAME [OFFLOAD_KEYS]
+# plus a `steer:` section; STEER_KEYS: YAML lines under it (indented two spaces).
+steer_config() {
+  local f
+  f=$(offload_config "$1" "${3:-}")
+  printf 'steer:\n%s\n' "$2" >> "$f"
+  echo "$f"
+}
+
+# steer_has_esp NAME SPI — succeed when daemon NAME's `steer list` shows an
+# ESP exception for SPI (0x + 8 hex digits, as `ip xfrm state` prints it).
+steer_has_esp() {
+  offload_cli "$1" --json steer list | grep -q "\"spiHex\": \"$2\""
+}
+
+# steer_no_esp NAME — succeed when daemon NAME's `steer list` shows no ESP exception.
+steer_no_esp() {
+  local out
+  out=$(offload_cli "$1" --json steer list) || return 1
+  ! printf '%s' "$out" | grep -q '"spiHex"'
 }

@@ -28,6 +28,7 @@ export interface ChildOpts {
   saOut?: Partial<SaRecord>;
   gone?: boolean;
   goneReason?: 'down' | 'vanished';
+  child?: Partial<ChildRecord>;
 }
 
 export function addChild(state: OffloadState, o: ChildOpts): { child: ChildRecord; sin: SaRecord; sout: SaRecord } {
@@ -75,7 +76,9 @@ export function addChild(state: OffloadState, o: ChildOpts): { child: ChildRecor
     saIn: sin.key,
     saOut: sout.key,
     gone: o.gone ?? false,
-    ...(o.gone ? { goneReason: o.goneReason ?? 'down' } : {}),
+    ...(o.gone ? { goneReason: o.goneReason ?? 'down', goneAt: 0 } : {}),
+    since: 0,
+    ...(o.child ?? {}),
   };
   state.children.set(child.key, child);
   state.sas.set(sin.key, sin);

@@ -196,7 +196,7 @@ const rows: Row[] = [
     name: 'a rekey was asked for a moment ago: do not ask again',
     build: () => {
       const s = withDevice(device({ ifindex: 3 }));
-      addChild(s, { uniqueid: 1, sa: { present: false, keysHeld: false }, saIn: { rekeyRequested: { at: 1_000_000 - 5_000, reason: 'keys-lost' } } });
+      addChild(s, { uniqueid: 1, sa: { present: false, keysHeld: false }, child: { rekeyRequested: { at: 1_000_000 - 5_000, reason: 'keys-lost' } } });
       return s;
     },
     actions: [],
@@ -210,6 +210,40 @@ const rows: Row[] = [
       return s;
     },
     actions: ['remove', 'remove'],
+  },
+  {
+    name: 'CHILD_SA taken down a moment ago, our copy still there: leave it to charon for now (it deletes rekeyed SAs late)',
+    build: () => {
+      const s = withDevice(device({ ifindex: 3 }));
+      addChild(s, { uniqueid: 1, gone: true, sa: { reinstalledByUs: true }, child: { goneAt: 1_000_000 - 3_000 } });
+      return s;
+    },
+    actions: [],
+  },
+  {
+    name: 'SAs charon reports that the kernel never had (lost before we read them): one rekey, after the grace',
+    build: () => {
+      const s = withDevice(device({ ifindex: 3 }));
+      const { child, sin, sout } = addChild(s, { uniqueid: 1, child: { since: 1_000_000 - 6_000 } });
+      s.sas.delete(sin.key);
+      delete child.saIn;
+      sout.offloadIfindex = 3;
+      return s;
+    },
+    actions: ['rekey'],
+  },
+  {
+    name: 'a CHILD_SA charon just announced whose SAs we have not read yet: no rekey',
+    build: () => {
+      const s = withDevice(device({ ifindex: 3 }));
+      const { child, sin, sout } = addChild(s, { uniqueid: 1, child: { since: 1_000_000 - 1_000 } });
+      s.sas.delete(sin.key);
+      s.sas.delete(sout.key);
+      delete child.saIn;
+      delete child.saOut;
+      return s;
+    },
+    actions: [],
   },
   {
     name: 'CHILD_SA vanished (charon restarted), our copy still in the kernel: stop managing it, delete nothing',
@@ -394,6 +428,17 @@ describe('planner: capacity', () => {
     const s = withDevice(device({ ifindex: 3 }));
     for (let i = 1; i <= 30; i++) addChild(s, { uniqueid: i });
     expect(plan(s, cfg()).actions.filter((a) => a.type === 'promote')).toHaveLength(60);
+  });
+});
+
+describe('planner: order of actions', () => {
+  it('repairs come first, outbound before inbound', () => {
+    const s = withDevice(device({ ifindex: 3, up: false }));
+    addChild(s, { uniqueid: 1 });
+    addChild(s, { uniqueid: 2, sa: { present: false } });
+    const a = plan(s, cfg()).actions;
+    expect(a.map((x) => x.type)).toEqual(['reinstall', 'reinstall']);
+    expect(s.sas.get((a[0] as { sa: string }).sa)?.dir).toBe('out');
   });
 });
 

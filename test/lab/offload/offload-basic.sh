@@ -1,0 +1,18 @@
+# Issue 5 scenario 1: a CHILD_SA comes up in software; the daemon moves both
+# SAs onto netdevsim (the device that owns the local address, like charon).
+offload_topology
+charons_up
+offload_start A
+swanctl_as A --initiate --child gcm --timeout 60 > "$LAB_RUN/logs/initiate.txt" 2>&1
+wait_for 60 sa_count_is A offloaded 2 || lab_fail "SAs not offloaded: $(offload_cli A sa list)"
+offload_cli A wait
+sa_json sas
+offload_cli A sa list > "$LAB_RESULTS/sa-list.txt"
+offload_cli A device list > "$LAB_RESULTS/device-list.txt"
+ip -n nsA xfrm state > "$LAB_RESULTS/xfrm-a.xfrm"
+nsim_ipsec 1 0 | grep -v 'key=' | result_text nsim-table
+capture ping ip netns exec nsA ping -c 5 -i 0.2 -W 2 10.0.0.2
+capture counters sh -c "ip -n nsA -s xfrm state | grep -A1 'lifetime current'"
+key_snapshot
+offload_stop A
+key_audit keys
