@@ -1,15 +1,66 @@
 // What every command needs: the global options, the control-socket call,
 // output in the chosen format, and the exit codes.
 import type { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
 import { controlCall } from '../daemon/control/client.js';
+import { DEFAULT_CONTROL_SOCKET } from '../daemon/control/protocol.js';
 import { json } from './format.js';
+import type { Config } from '../daemon/config-schema.js';
 
-/** Exit codes: 0 ok, 1 error, 2 usage, 3 daemon not running, 4 not found, 5 permission, 6 bad config. */
+/** Exit codes (documented in README.md). */
 export const EXIT = { ok: 0, error: 1, usage: 2, noDaemon: 3, notFound: 4, permission: 5, config: 6 } as const;
 
 export interface Globals {
-  socket: string;
+  socket?: string;
   json?: boolean;
+}
+
+/** The config file the CLI consults for defaults (control socket, log file). */
+const DEFAULT_CONFIG_PATH = '/etc/ipsec-offload/config.yaml';
+
+export function cliConfigPath(): string {
+  return process.env.IPSEC_OFFLOAD_CONFIG || DEFAULT_CONFIG_PATH;
+}
+
+/** What the CLI takes from the config file: where the daemon listens and logs. */
+export interface CliSettings {
+  socket?: string;
+  logFile?: string;
+}
+
+/**
+ * control.socket and log.file of the config at cliConfigPath(), if it exists
+ * and has them. Read with the YAML parser only (the daemon validates the
+ * file); yaml is loaded only when there is a file, so commands start fast.
+ */
+export async function cliSettings(): Promise<CliSettings> {
+  const path = cliConfigPath();
+  try {
+    if (!existsSync(path)) return {};
+    const { parse } = await import('yaml');
+    const c = parse(readFileSync(path, 'utf8')) as { control?: { socket?: unknown }; log?: { file?: unknown } } | null;
+    return {
+      ...(typeof c?.control?.socket === 'string' ? { socket: c.control.socket } : {}),
+      ...(typeof c?.log?.file === 'string' ? { logFile: c.log.file } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The config at cliConfigPath(), validated, if it exists and is valid (the
+ * daemon reports problems with it). The parser is loaded on first use.
+ */
+export async function cliConfig(): Promise<Config | undefined> {
+  const path = cliConfigPath();
+  try {
+    if (!existsSync(path)) return undefined;
+    const { parseConfig } = await import('../daemon/config.js');
+    return parseConfig(readFileSync(path, 'utf8'), path);
+  } catch {
+    return undefined;
+  }
 }
 
 export class CliContext {
@@ -19,8 +70,13 @@ export class CliContext {
     return this.program.opts<Globals>();
   }
 
-  call(cmd: string, args: unknown = {}): Promise<unknown> {
-    return controlCall(cmd, args, { socket: this.globals.socket });
+  /** --socket, else $IPSEC_OFFLOAD_SOCKET, else control.socket of the config file, else the default. */
+  async socket(): Promise<string> {
+    return this.globals.socket ?? (process.env.IPSEC_OFFLOAD_SOCKET || undefined) ?? (await cliSettings()).socket ?? DEFAULT_CONTROL_SOCKET;
+  }
+
+  async call(cmd: string, args: unknown = {}, opts: { timeoutMs?: number } = {}): Promise<unknown> {
+    return controlCall(cmd, args, { socket: await this.socket(), ...opts });
   }
 
   /** JSON with --json, else the human rendering. */

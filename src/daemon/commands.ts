@@ -13,7 +13,11 @@ export interface StatusView {
   pid: number;
   uptimeSeconds: number;
   config: string;
-  vici: { socket: string; connected: boolean; synced: boolean };
+  /** the network namespace it manages; null: its own */
+  netns: string | null;
+  /** last connection error while charon is not connected */
+  vici: { socket: string; connected: boolean; synced: boolean; error: string | null };
+  log: { file: string | null; level: string };
   children: number;
   sas: { total: number; offloaded: number; software: number; pending: number; missing: number };
   devices: { total: number; offloadCapable: number };
@@ -25,7 +29,15 @@ export function registerOffloadCommands(
   control: ControlServer,
   service: OffloadService,
   config: () => Config,
-  meta: { version: string; configPath: string; vici: ViciSession },
+  meta: {
+    version: string;
+    configPath: string;
+    vici: ViciSession;
+    viciError?: () => string | undefined;
+    logFile?: string;
+    logLevel?: () => string;
+    netns?: string | undefined;
+  },
 ): void {
   control.handle('status', (): StatusView => {
     const rows = saRows(service.state, service.plan);
@@ -35,7 +47,14 @@ export function registerOffloadCommands(
       pid: process.pid,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       config: meta.configPath,
-      vici: { socket: meta.vici.socketPath, connected: meta.vici.connected, synced: service.state.charonSynced },
+      netns: meta.netns ?? null,
+      vici: {
+        socket: meta.vici.socketPath,
+        connected: meta.vici.connected,
+        synced: service.state.charonSynced,
+        error: meta.vici.connected ? null : (meta.viciError?.() ?? null),
+      },
+      log: { file: meta.logFile ?? null, level: meta.logLevel?.() ?? 'info' },
       children: [...service.state.children.values()].filter((c) => !c.gone).length,
       sas: { total: rows.length, offloaded: count('offloaded'), software: count('software'), pending: count('pending'), missing: count('missing') },
       devices: {

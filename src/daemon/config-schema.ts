@@ -1,21 +1,12 @@
 // The config file's schema (YAML). Every key is documented in
 // packaging/config.example.yaml; errors name the key path and the reason.
 import { z } from 'zod';
+import { duration, ifname, netnsName } from './config-values.js';
 import { xfrmiConfigSchema } from '../xfrmi/config.js';
+import { pfConfigSchema, roleProblems, roleSchema, vfAgentConfigSchema } from '../vf/config.js';
 import { steerConfigSchema } from '../steer/config.js';
 
-const duration = z
-  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration like 500ms, 30s, 5m or 1h')])
-  .transform((v) => (typeof v === 'number' ? v * 1000 : parseDuration(v)));
-
-function parseDuration(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v) as RegExpExecArray;
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
-}
-
-const ifname = z.string().min(1).max(15, 'interface names have at most 15 characters').regex(/^[^\s/:]+$/, 'not a valid interface name');
-const netns = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a network namespace name as in /run/netns').optional();
+const netns = netnsName.optional();
 
 const rule = z
   .object({
@@ -90,7 +81,14 @@ export const configSchema = z
     xfrmi: xfrmiConfigSchema.prefault({}),
     /** XDP VLAN/MAC steering per uplink (schema in src/steer/config.ts, docs in docs/steer.md) */
     steer: steerConfigSchema.prefault({}),
+    /** host (default), pf (terminates its VFs' SAs) or vf (agent beside a tenant's charon); schemas and docs in src/vf/config.ts */
+    role: roleSchema,
+    pf: pfConfigSchema.optional(),
+    vf: vfAgentConfigSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    for (const p of roleProblems(c)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  });
 
 export type Config = z.output<typeof configSchema>;

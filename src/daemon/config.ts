@@ -5,18 +5,11 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { ZodError } from 'zod';
 import { configSchema, type Config } from './config-schema.js';
+import { ConfigError } from './config-error.js';
+
+export { ConfigError };
 
 export const DEFAULT_CONFIG_PATH = '/etc/ipsec-offload/config.yaml';
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly path: string,
-    readonly problems: string[],
-  ) {
-    super(`invalid config ${path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
-}
 
 export function parseConfig(text: string, path = '<config>'): Config {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -50,4 +43,22 @@ function describeZod(e: ZodError): string[] {
     if (i.code === 'unrecognized_keys') return `${at}: unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
     return `${at}: ${i.message}`;
   });
+}
+
+/** Keys read once at start: a reload that changes them is applied only by a restart. */
+export const RESTART_KEYS: readonly string[] = [
+  'netns',
+  'vici.socket',
+  'vici.timeout',
+  'control.socket',
+  'control.group',
+  'log.file',
+  'log.stderr',
+  'offload.resync_interval',
+];
+
+/** The RESTART_KEYS whose value differs between two configs. */
+export function restartKeys(before: Config, after: Config): string[] {
+  const at = (c: Config, path: string): unknown => path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], c);
+  return RESTART_KEYS.filter((k) => JSON.stringify(at(before, k)) !== JSON.stringify(at(after, k)));
 }

@@ -10,6 +10,9 @@ import type { LinkMonitor } from '../link/monitor.js';
 import type { XfrmClient } from '../xfrm/client.js';
 import type { ControlServer } from './control/server.js';
 import type { OffloadService } from './offload-service.js';
+import { pfModule, vfModule } from '../vf/module.js';
+import { xfrmiModule } from '../xfrmi/module.js';
+import { steerModule } from '../steer/daemon/module.js';
 
 export interface DaemonContext {
   /** the config in force (changes on SIGHUP reload) */
@@ -35,4 +38,4 @@ export interface DaemonModule {
 
 export type ModuleFactory = (ctx: DaemonContext) => DaemonModule;
 
-export const MODULES: ModuleFactory[] = [];
+export const MODULES: ModuleFactory[] = [xfrmiModule, steerModule, pfModule, vfModule];

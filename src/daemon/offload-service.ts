@@ -382,7 +382,8 @@ export class OffloadService {
 
   /** First sight of an SA charon installed. */
   #announce(sa: SaRecord): void {
-    if (sa.reinstalledByUs) return;
+    if (sa.reinstalledByUs || sa.announced) return;
+    sa.announced = true;
     const c = this.state.children.get(sa.child);
     this.d.log.event('sa.installed', {
       spi: spiText(sa.id.spi),

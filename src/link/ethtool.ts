@@ -4,6 +4,10 @@
 // the device in compact form (ETHTOOL_MSG_FEATURES_GET). This is the check
 // charon and libreswan make through the ioctl before offloading: the device
 // must have "esp-hw-offload" active. Same strings, same bits.
+// Changing a feature is ETHTOOL_MSG_FEATURES_SET the way `ethtool -K DEV NAME
+// on|off` sends it: the WANTED bitset in verbose form, the bit by name (set:
+// VALUE flag present; clear: absent), and compact bitsets in the answer, which
+// says what changed (ACTIVE) and what the device did not take (WANTED).
 import { NetlinkDecodeError } from '../netlink/errors.js';
 import {
   attr,
@@ -25,6 +29,9 @@ export const ETHTOOL_GENL_NAME = 'ethtool';
 export const ETHTOOL_GENL_VERSION = 1;
 export const ETHTOOL_MSG_STRSET_GET = 1;
 export const ETHTOOL_MSG_FEATURES_GET = 11;
+export const ETHTOOL_MSG_FEATURES_SET = 12;
+/** kernel -> user numbering: the answer to FEATURES_SET */
+export const ETHTOOL_MSG_FEATURES_SET_REPLY = 12;
 export const ETHTOOL_FLAG_COMPACT_BITSETS = 1;
 export const ETH_SS_FEATURES = 4;
 
@@ -119,6 +126,16 @@ export function featuresRequest(familyId: number, dev: EthtoolDevice): OutgoingM
   return genlMessage(familyId, ETHTOOL_MSG_FEATURES_GET, ETHTOOL_GENL_VERSION, attrs);
 }
 
+/**
+ * `ethtool -K DEV NAME on|off`: the WANTED bitset in verbose form, each bit by
+ * name, VALUE present = on. The answer comes in compact form (header flag).
+ */
+export function featuresSetRequest(familyId: number, dev: EthtoolDevice, wanted: Readonly<Record<string, boolean>>): OutgoingMessage {
+  const bit = Object.entries(wanted).map(([name, on]) => (on ? { name, value: true } : { name }));
+  const attrs = featuresTable.encode({ header: devHeader(dev, ETHTOOL_FLAG_COMPACT_BITSETS), wanted: { bits: { bit } } });
+  return genlMessage(familyId, ETHTOOL_MSG_FEATURES_SET, ETHTOOL_GENL_VERSION, attrs);
+}
+
 /** Index -> name of the ETH_SS_FEATURES string set in a STRSET_GET answer. */
 export function decodeFeatureNames(m: Pick<NetlinkMessage, 'payload'>): string[] {
   const { values } = strsetTable.decode(genlPayload(m).attrs);
@@ -154,6 +171,45 @@ function readBitset(b: Bitset | undefined, names: string[]): Map<number, boolean
 }
 
 /**
+ * The bits a value/mask bitset says something about (compact: MASK words;
+ * verbose: the listed bits), with their values.
+ */
+function readMaskedBitset(b: Bitset | undefined, names: string[]): Map<number, boolean> {
+  if (!b) return new Map();
+  if (b.bits || b.nomask) return readBitset(b, names);
+  const value = readBitset(b, names);
+  const mask = readBitset({ ...b, value: b.mask ?? Buffer.alloc(0) }, names);
+  const out = new Map<number, boolean>();
+  for (const [i, m] of mask) if (m) out.set(i, value.get(i) === true);
+  return out;
+}
+
+/** What a FEATURES_SET did. */
+export interface FeatureSetResult {
+  /** features whose active state changed, with the new state (dependent features included) */
+  changed: Record<string, boolean>;
+  /** features asked for that the device did not take, with the state they kept */
+  unmet: Record<string, boolean>;
+}
+
+/**
+ * A FEATURES_SET answer (ETHTOOL_MSG_FEATURES_SET_REPLY): WANTED holds the
+ * requested values where they differ from the result, ACTIVE the active
+ * values that changed. The kernel sends none when nothing was modified.
+ */
+export function decodeFeaturesSetReply(m: Pick<NetlinkMessage, 'payload'>, featureNames: readonly string[]): FeatureSetResult {
+  const { values: v } = featuresTable.decode(genlPayload(m).attrs);
+  const names = [...featureNames];
+  const active = readMaskedBitset(v.active?.values, names);
+  const wanted = readMaskedBitset(v.wanted?.values, names);
+  const nameOf = (i: number): string => names[i] ?? `bit${i}`;
+  const out: FeatureSetResult = { changed: {}, unmet: {} };
+  for (const [i, on] of active) out.changed[nameOf(i)] = on;
+  for (const [i, asked] of wanted) out.unmet[nameOf(i)] = !asked;
+  return out;
+}
+
+/**
  * A FEATURES_GET answer -> feature name -> state. Compact bitsets are u32
  * words in host order; on the little-endian hosts the addon builds for, bit i
  * is bit (i % 8) of byte i / 8.
@@ -180,6 +236,7 @@ export function decodeFeatures(m: Pick<NetlinkMessage, 'payload'>, featureNames:
 const ETHTOOL_COMMANDS: Record<number, [string, typeof featuresTable | typeof strsetTable]> = {
   [ETHTOOL_MSG_STRSET_GET]: ['ETHTOOL_MSG_STRSET_GET', strsetTable],
   [ETHTOOL_MSG_FEATURES_GET]: ['ETHTOOL_MSG_FEATURES_GET', featuresTable],
+  [ETHTOOL_MSG_FEATURES_SET]: ['ETHTOOL_MSG_FEATURES_SET', featuresTable],
 };
 
 function describer(family: GenlFamily): MessageDescriber {
@@ -188,6 +245,18 @@ function describer(family: GenlFamily): MessageDescriber {
     name: (type) => (type === family.id ? 'ethtool' : `genl family ${type}`),
     attributeAt: (request, offset) => command(request)?.[1].attributeAt(request, offset, NLMSG_HDRLEN + GENL_HDRLEN),
   };
+}
+
+/** The kernel accepted a feature change but the device kept the feature as it was. */
+export class FeatureNotChangedError extends Error {
+  override readonly name = 'FeatureNotChangedError';
+  constructor(
+    readonly device: EthtoolDevice,
+    readonly feature: string,
+    readonly wanted: boolean,
+  ) {
+    super(`device ${String(device)} kept ${feature} ${wanted ? 'off' : 'on'} although ${wanted ? 'on' : 'off'} was asked for`);
+  }
 }
 
 /** The device has no such feature string (a kernel too old or too new for the name). */
@@ -261,6 +330,27 @@ export class EthtoolClient {
   /** RX VLAN tag stripping; XDP VLAN steering needs it off (on 6.1 XDP cannot see a stripped tag). */
   rxVlanOffload(dev: EthtoolDevice): Promise<FeatureState> {
     return this.feature(dev, RX_VLAN_HW_PARSE);
+  }
+
+  /**
+   * `ethtool -K DEV NAME on|off`. A feature that cannot be changed fails with
+   * the kernel's EINVAL ("attempt to change non-changeable feature"); one the
+   * device does not take although the kernel accepted the request throws
+   * FeatureNotChangedError. Changing a feature to what it is changes nothing.
+   */
+  async setFeature(dev: EthtoolDevice, name: string, on: boolean): Promise<FeatureSetResult> {
+    const names = await this.#featureNames();
+    if (!names.includes(name)) throw new UnknownFeatureError(dev, name);
+    const replies = await this.#request(featuresSetRequest(this.#family.id, dev, { [name]: on }));
+    const reply = replies.find((r) => r.type === this.#family.id);
+    const result = reply ? decodeFeaturesSetReply(reply, names) : { changed: {}, unmet: {} };
+    if (name in result.unmet) throw new FeatureNotChangedError(dev, name, on);
+    return result;
+  }
+
+  /** `ethtool -K DEV rxvlan on|off` (rx-vlan-hw-parse): what XDP VLAN steering turns off. */
+  async setRxVlanOffload(dev: EthtoolDevice, on: boolean): Promise<void> {
+    await this.setFeature(dev, RX_VLAN_HW_PARSE, on);
   }
 
   #featureNames(): Promise<string[]> {

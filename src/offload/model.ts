@@ -2,7 +2,7 @@
 // the executor change the offload state. Each takes a small neutral input
 // (adapters in src/daemon build them from VICI/XFRM/link types), so this
 // module depends on nothing but the model.
-import { saKey, type ChildRecord, type DeviceRecord, type OffloadState, type Reason, type SaDir, type SaId, type SaRecord, type SaShape } from './types.js';
+import { saKey, type ChildOwner, type ChildRecord, type DeviceRecord, type OffloadState, type Reason, type SaDir, type SaId, type SaRecord, type SaShape } from './types.js';
 
 /** A CHILD_SA as charon reports it (list-sas, child-updown, child-rekey). */
 export interface ChildInfo {
@@ -103,7 +103,8 @@ export function applyChildren(state: OffloadState, children: readonly ChildInfo[
   }
   if (complete) {
     for (const [key, c] of state.children) {
-      if (seen.has(key) || c.gone) continue;
+      // A VF's CHILD_SAs are not charon's: list-sas never mentions them.
+      if (seen.has(key) || c.gone || c.owner) continue;
       c.gone = true;
       c.goneReason = 'vanished';
       c.goneAt = state.now;
@@ -142,11 +143,32 @@ export function applyChildDown(state: OffloadState, uniqueid: number): void {
 /** The IKE_SA went down: all its CHILD_SAs with it. */
 export function applyIkeDown(state: OffloadState, ikeUniqueid: number): void {
   for (const c of state.children.values()) {
-    if (c.ike.uniqueid !== ikeUniqueid || c.gone) continue;
+    if (c.ike.uniqueid !== ikeUniqueid || c.gone || c.owner) continue;
     c.gone = true;
     c.goneReason = 'down';
     c.goneAt = state.now;
   }
+}
+
+/**
+ * pf role: a VF agent's CHILD_SA, under a key of the PF's choosing (never a
+ * charon uniqueid). Its SAs attach as the kernel reports them, as charon's do.
+ */
+export function applyOwnedChild(state: OffloadState, key: string, c: ChildInfo, owner: ChildOwner): ChildRecord {
+  const prev = state.children.get(key);
+  const rec: ChildRecord = { ...childRecord(c, state.now, prev), key, owner: { ...owner } };
+  state.children.set(key, rec);
+  linkChildSas(state, rec, c);
+  return rec;
+}
+
+/** pf role: the PF removes a VF's CHILD_SA; the planner deletes its SAs at once. */
+export function applyOwnedChildDown(state: OffloadState, key: string): void {
+  const c = state.children.get(key);
+  if (!c || !c.owner || c.gone) return;
+  c.gone = true;
+  c.goneReason = 'down';
+  c.goneAt = state.now;
 }
 
 /** child-rekey: the old CHILD_SA is replaced (charon deletes its SAs itself). */
@@ -157,7 +179,7 @@ export function applyChildRekey(state: OffloadState, oldUniqueid: number, replac
 
 /** ike-rekey: children move to the new IKE_SA (same CHILD_SAs, new IKE uniqueid). */
 export function applyIkeRekey(state: OffloadState, oldIke: number, newIke: { name: string; uniqueid: number }): void {
-  for (const c of state.children.values()) if (c.ike.uniqueid === oldIke) c.ike = { ...newIke };
+  for (const c of state.children.values()) if (c.ike.uniqueid === oldIke && !c.owner) c.ike = { ...newIke };
 }
 
 /**

@@ -46,7 +46,8 @@ export function currentPlacement(sa: SaRecord): Placement {
 /** The device charon would pick: the one that owns the SA's local address. */
 function deviceFor(state: OffloadState, cfg: PlannerConfig, child: ChildRecord, configured?: string): DeviceRecord | undefined {
   const devices = [...state.devices.values()];
-  if (configured) return devices.find((d) => d.name === configured);
+  const name = configured ?? child.owner?.device;
+  if (name) return devices.find((d) => d.name === name);
   return devices.find((d) => d.addresses.includes(child.localAddr));
 }
 
@@ -93,6 +94,8 @@ export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
       if (sa.busy) decide(sa, currentPlacement(sa), 'pending');
       else if (!sa.present || child?.goneReason === 'vanished') actions.push({ type: 'forget', sa: sa.key });
       else if (sa.reinstalledByUs && state.now - (child?.goneAt ?? 0) >= cfg.zombieGraceMs) actions.push({ type: 'remove', sa: sa.key });
+      // A VF's CHILD_SA goes when the PF says so, and its SAs with it, at once.
+      else if (child?.owner) actions.push({ type: 'remove', sa: sa.key });
       continue;
     }
     if (sa.busy) {
@@ -102,12 +105,13 @@ export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
     if (!sa.present) {
       decide(sa, SOFTWARE, 'missing');
       if (sa.keysHeld) actions.push({ type: 'reinstall', sa: sa.key });
-      else if (!recentRekey(state, cfg, child)) actions.push({ type: 'rekey', child: child.key, reason: 'keys-lost' });
+      // charon cannot rekey a VF's CHILD_SA; the PF asks the VF (src/vf).
+      else if (!child.owner && !recentRekey(state, cfg, child)) actions.push({ type: 'rekey', child: child.key, reason: 'keys-lost' });
       continue;
     }
     if (!sa.keysHeld) actions.push({ type: 'load-keys', sa: sa.key });
 
-    if (sa.dir === 'out' && !sa.shape.esn && sa.seq && sa.seq.oseq >= cfg.seqRekeyAt && !recentRekey(state, cfg, child)) {
+    if (!child.owner && sa.dir === 'out' && !sa.shape.esn && sa.seq && sa.seq.oseq >= cfg.seqRekeyAt && !recentRekey(state, cfg, child)) {
       actions.push({ type: 'rekey', child: child.key, reason: 'seq-exhaustion' });
     }
 
@@ -126,7 +130,7 @@ export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
       wishes.push({ sa, child, reason: 'no-device', pinned: pin === 'offload' });
       continue;
     }
-    const why = blocker(state, cfg, sa, dev);
+    const why = child.owner?.software ?? blocker(state, cfg, sa, dev);
     wishes.push({ sa, child, dev, reason: why ?? (pin === 'offload' ? 'pinned-offload' : 'offloaded'), pinned: pin === 'offload' });
   }
 
@@ -134,7 +138,7 @@ export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
   // lost before we could read them, e.g. we died mid-swap. No record, no keys:
   // only a rekey brings them back.
   for (const child of [...state.children.values()].sort((a, b) => a.uniqueid - b.uniqueid)) {
-    if (child.gone || state.now - child.since < cfg.missingGraceMs) continue;
+    if (child.gone || child.owner || state.now - child.since < cfg.missingGraceMs) continue;
     const lost = (child.spiIn !== undefined && !child.saIn) || (child.spiOut !== undefined && !child.saOut);
     if (lost && !recentRekey(state, cfg, child)) actions.push({ type: 'rekey', child: child.key, reason: 'keys-lost' });
   }
@@ -143,6 +147,16 @@ export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
   // churn); free slots go to whole pairs first, in order of pin, then traffic,
   // then age; leftover single slots go to outbound SAs (TX benefits most).
   const granted = new Set<string>();
+  // pf role: hardware slots each VF uses (its quota is owner.hwSlots).
+  const vfUsed = new Map<string, number>();
+  const quotaLeft = (w: Wish, n: number): boolean => {
+    const o = w.child.owner;
+    return !o || (vfUsed.get(o.vf) ?? 0) + n <= o.hwSlots;
+  };
+  const useQuota = (w: Wish): void => {
+    const o = w.child.owner;
+    if (o) vfUsed.set(o.vf, (vfUsed.get(o.vf) ?? 0) + 1);
+  };
   const byDevice = new Map<number, Wish[]>();
   for (const w of wishes) {
     if (!w.dev || (w.reason !== 'offloaded' && w.reason !== 'pinned-offload')) continue;
@@ -154,7 +168,14 @@ export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
     const dev = state.devices.get(ifindex) as DeviceRecord;
     const capacity = cfg.devices.get(dev.name)?.capacity ?? dev.capacity ?? Number.POSITIVE_INFINITY;
     const onDevice = [...state.sas.values()].filter((s) => s.present && s.offloadIfindex === ifindex);
-    for (const s of onDevice) if (list.some((w) => w.sa === s)) granted.add(s.key);
+    // Kept in place (no churn), except a VF's beyond its quota (lowered by a
+    // reload): its busiest SAs stay, the rest are demoted.
+    const kept = list.filter((w) => onDevice.includes(w.sa)).sort((a, b) => b.sa.rate - a.sa.rate || (a.sa.key < b.sa.key ? -1 : 1));
+    for (const w of kept) {
+      if (!quotaLeft(w, 1)) continue;
+      granted.add(w.sa.key);
+      useQuota(w);
+    }
     let free = capacity - onDevice.length;
 
     const groups = new Map<string, Wish[]>();
@@ -174,16 +195,20 @@ export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
       return (a[0] as Wish).child.uniqueid - (b[0] as Wish).child.uniqueid;
     });
     for (const g of order) {
-      if (g.length <= free) {
-        for (const w of g) granted.add(w.sa.key);
+      if (g.length <= free && quotaLeft(g[0] as Wish, g.length)) {
+        for (const w of g) {
+          granted.add(w.sa.key);
+          useQuota(w);
+        }
         free -= g.length;
       }
     }
     for (const g of order) {
       for (const w of [...g].sort((a, b) => (a.sa.dir === b.sa.dir ? 0 : a.sa.dir === 'out' ? -1 : 1))) {
         if (free <= 0) break;
-        if (granted.has(w.sa.key)) continue;
+        if (granted.has(w.sa.key) || onDevice.includes(w.sa) || !quotaLeft(w, 1)) continue;
         granted.add(w.sa.key);
+        useQuota(w);
         free--;
       }
     }
@@ -202,7 +227,8 @@ export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
       }
       continue;
     }
-    const reason: Reason = wantOffload ? 'capacity' : w.reason;
+    const o = w.child.owner;
+    const reason: Reason = !wantOffload ? w.reason : o && (vfUsed.get(o.vf) ?? 0) >= o.hwSlots ? 'vf-quota' : 'capacity';
     decide(w.sa, SOFTWARE, reason);
     if (now.kind === 'offload' && w.sa.keysHeld) actions.push({ type: 'demote', sa: w.sa.key, reason });
   }
@@ -213,8 +239,15 @@ export function plan(state: OffloadState, cfg: PlannerConfig): Plan {
   }
   // While charon's view is stale (VICI down, not yet resynced) a missing SA
   // may be one charon just deleted: change nothing until we know.
-  const allowed = state.charonSynced ? actions : actions.filter((a) => a.type === 'probe' || a.type === 'load-keys');
+  // A VF's SAs do not depend on charon.
+  const allowed = state.charonSynced ? actions : actions.filter((a) => a.type === 'probe' || a.type === 'load-keys' || ownedAction(state, a));
   return { actions: dedupe(urgentFirst(state, allowed)), decisions };
+}
+
+function ownedAction(state: OffloadState, a: Action): boolean {
+  if (!('sa' in a)) return false;
+  const sa = state.sas.get(a.sa);
+  return sa !== undefined && state.children.get(sa.child)?.owner !== undefined;
 }
 
 /**

@@ -20,7 +20,9 @@ export type Reason =
   | 'backoff' // a recent failure; retried later
   | 'silent-fallback' // the kernel accepted offload but installed in software (device without ops)
   | 'missing' // the kernel lost it (device loss): being reinstalled
-  | 'pending'; // a swap is in flight
+  | 'pending' // a swap is in flight
+  | 'vf-quota' // pf role: the owning VF uses all the hardware slots it may
+  | 'spi-collision'; // pf role: another VF's inbound SA has this SPI in the device's table
 
 export type Placement = { kind: 'software' } | { kind: 'offload'; ifindex: number };
 
@@ -84,6 +86,8 @@ export interface SaRecord {
   reinstalledByUs: boolean;
   /** when the model first saw it (ms since the epoch) */
   firstSeen: number;
+  /** sa.installed was logged for it */
+  announced?: boolean;
   /** someone deleted it on purpose (a DELSA we did not send): never reinstall it */
   deleted?: boolean;
 }
@@ -119,6 +123,28 @@ export interface ChildRecord {
   goneAt?: number;
   /** when the executor last asked charon to rekey it, and why */
   rekeyRequested?: { at: number; reason: 'keys-lost' | 'seq-exhaustion' };
+  /** pf role: a VF agent's CHILD_SA the PF installed (absent: charon's own) */
+  owner?: ChildOwner;
+}
+
+/**
+ * A CHILD_SA a VF agent installed through the PF (src/vf). Its SAs are
+ * managed like charon's (promote, demote, reinstall), except: charon knows
+ * nothing of it (no rekey is ever asked of charon, list-sas never makes it
+ * vanish, charon's sync state does not hold it back), it goes only when the
+ * PF says so (and then at once: the PF removes a VF's SAs before the VF gets
+ * resources again), its device is the PF's, and a VF uses at most `hwSlots`
+ * slots of that device.
+ */
+export interface ChildOwner {
+  /** the VF's name (every child of one VF carries the same owner values) */
+  vf: string;
+  /** the PF netdev its SAs are offloaded to */
+  device: string;
+  /** slots of `device` the VF may use; its other SAs stay in software ('vf-quota') */
+  hwSlots: number;
+  /** kept in software whatever else allows, and why */
+  software?: 'spi-collision';
 }
 
 export interface DeviceRecord {

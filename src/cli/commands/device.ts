@@ -7,6 +7,7 @@ export function registerDevice(program: Command, ctx: CliContext): void {
   program
     .command('device')
     .description('devices that can carry offloaded SAs')
+    .addHelpText('after', '\nExamples:\n  ipsec-offload device list')
     .command('list')
     .description('ESP offload capability, ESN support, SA table size and use')
     .addHelpText('after', '\nExamples:\n  ipsec-offload device list\n  ipsec-offload device list --json')

@@ -38,6 +38,7 @@ export async function controlCall(cmd: string, args: unknown = {}, opts: { socke
         return;
       }
       if (r.ok) resolve(r.result);
+      else if (r.error.code === 'EACCES') reject(new ControlClientError('EACCES', `permission denied on ${path}: ${r.error.message}; run the command with sudo`));
       else reject(new ControlClientError(r.error.code, (r.error as ControlError).message));
     });
     s.on('error', (e: NodeJS.ErrnoException) => {
@@ -45,7 +46,7 @@ export async function controlCall(cmd: string, args: unknown = {}, opts: { socke
       if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') {
         reject(new ControlClientError('ENODAEMON', `the ipsec-offload daemon is not running (no control socket at ${path}); start it with: systemctl start ipsec-offload (or: ipsec-offload daemon)`));
       } else if (e.code === 'EACCES') {
-        reject(new ControlClientError('EACCES', `permission denied on ${path}: the control socket is for root (or the group set in control.group)`));
+        reject(new ControlClientError('EACCES', `permission denied on ${path}: the control socket is for root (or the group set in control.group); run the command with sudo`));
       } else reject(new ControlClientError(e.code ?? 'EIO', `${path}: ${e.message}`));
     });
     s.on('end', () => {

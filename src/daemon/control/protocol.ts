@@ -2,7 +2,9 @@
 //   request:  {"v":1,"id":7,"cmd":"sa.list","args":{...}}
 //   response: {"v":1,"id":7,"ok":true,"result":...}
 //             {"v":1,"id":7,"ok":false,"error":{"code":"ENOENT","message":"..."}}
+// One connection may carry any number of requests; they are answered in order.
 // Responses never carry key material: they are built from the keyless model.
+// The commands, their arguments and results are documented in README.md.
 
 export const PROTOCOL_VERSION = 1;
 /** A request line longer than this is refused and the connection closed. */
@@ -16,8 +18,13 @@ export interface ControlRequest {
   args?: unknown;
 }
 
+/**
+ * Error codes: EACCES (peer not allowed), EPROTO (malformed request or
+ * unsupported version), E2BIG (request too long), ETIMEDOUT (request not
+ * completed in time), EBUSY (too many queued requests), ENOSYS (unknown
+ * command), EINVAL (bad arguments), ENOENT (nothing matches), EINTERNAL.
+ */
 export interface ControlError {
-  /** machine-readable: EACCES, EPROTO, ENOENT, EINVAL, EBUSY, EINTERNAL ... */
   code: string;
   message: string;
 }

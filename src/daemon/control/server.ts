@@ -6,6 +6,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync } fro
 import { dirname } from 'node:path';
 import { loadAddon, type PeerCredentials } from '../../native/addon.js';
 import type { EventLogger } from '../../log/logger.js';
+import { LineFramer } from './framing.js';
 import { ControlCommandError, MAX_REQUEST_BYTES, PROTOCOL_VERSION, type ControlRequest, type ControlResponse } from './protocol.js';
 
 export type ControlHandler = (args: unknown, peer: PeerCredentials) => Promise<unknown> | unknown;
@@ -14,9 +15,15 @@ export interface ControlServerOptions {
   path: string;
   /** gid allowed besides root */
   gid?: number;
-  /** a connection that sends no complete request for this long is closed */
+  /** a connection with no request in flight and nothing sent for this long is closed */
   idleMs?: number;
+  /** a request line must be complete this long after its first byte (slow-loris) */
+  requestMs?: number;
   maxConnections?: number;
+  /** requests queued on one connection before it is cut off */
+  maxQueued?: number;
+  /** unread response bytes on one connection before it is cut off */
+  maxUnreadBytes?: number;
 }
 
 export class ControlServer {
@@ -27,7 +34,9 @@ export class ControlServer {
   constructor(
     private readonly o: ControlServerOptions,
     private readonly log: EventLogger,
-  ) {}
+  ) {
+    this.handle('commands', () => ({ protocol: PROTOCOL_VERSION, commands: this.commands }));
+  }
 
   handle(cmd: string, h: ControlHandler): void {
     this.#handlers.set(cmd, h);
@@ -35,6 +44,10 @@ export class ControlServer {
 
   get commands(): string[] {
     return [...this.#handlers.keys()].sort();
+  }
+
+  get path(): string {
+    return this.o.path;
   }
 
   async listen(): Promise<void> {
@@ -46,16 +59,22 @@ export class ControlServer {
     }
     const server = createServer({ allowHalfOpen: false }, (s) => this.#accept(s));
     server.maxConnections = this.o.maxConnections ?? 64;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.o.path, () => resolve());
-    });
-    // 0600 for root only; 0660 when a group may use it (group set below).
-    chmodSync(this.o.path, this.o.gid !== undefined ? 0o660 : 0o600);
+    // The socket is born 0600 (no window with a wider mode), then opened to
+    // the group when one is configured.
+    const umask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.o.path, () => resolve());
+      });
+    } finally {
+      process.umask(umask);
+    }
     if (this.o.gid !== undefined) {
       chownSync(this.o.path, 0, this.o.gid);
       chownSync(dir, 0, this.o.gid);
-    }
+      chmodSync(this.o.path, 0o660);
+    } else chmodSync(this.o.path, 0o600);
     this.#server = server;
   }
 
@@ -72,6 +91,9 @@ export class ControlServer {
   }
 
   #accept(s: Socket): void {
+    // First: a client that resets the connection must never become an
+    // unhandled 'error' (which would end the daemon).
+    s.on('error', () => s.destroy());
     let peer: PeerCredentials;
     try {
       const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
@@ -83,40 +105,77 @@ export class ControlServer {
     }
     if (!this.#allowed(peer)) {
       this.log.event('control.rejected', { reason: 'permission', uid: peer.uid }, 'warn');
-      s.end(`${JSON.stringify({ v: PROTOCOL_VERSION, id: 0, ok: false, error: { code: 'EACCES', message: 'the control socket is for root (or the configured group)' } })}\n`);
+      s.end(`${JSON.stringify(reply(0, { code: 'EACCES', message: 'the control socket is for root (or the group set in control.group)' }))}\n`);
+      setTimeout(() => s.destroy(), 1000).unref();
       return;
     }
     this.#sockets.add(s);
     s.on('close', () => this.#sockets.delete(s));
-    s.on('error', () => s.destroy());
-    s.setTimeout(this.o.idleMs ?? 10_000, () => s.destroy());
-    let buf = '';
+    let queued = 0;
     let queue = Promise.resolve();
-    s.setEncoding('utf8');
-    s.on('data', (chunk: string) => {
-      buf += chunk;
-      if (buf.length > MAX_REQUEST_BYTES && !buf.slice(0, MAX_REQUEST_BYTES).includes('\n')) {
-        this.log.event('control.rejected', { reason: 'oversized request', uid: peer.uid }, 'warn');
-        s.end(`${JSON.stringify(reply(0, { code: 'E2BIG', message: `request longer than ${MAX_REQUEST_BYTES} bytes` }))}\n`);
-        s.destroy();
+    // Idle: no request for idleMs (bytes that make no request do not count).
+    const idle = setTimeout(() => {
+      if (queued === 0) s.destroy();
+      else idle.refresh();
+    }, this.o.idleMs ?? 10_000);
+    let cutOff = false;
+    const cut = (reason: string, error?: { code: string; message: string }): void => {
+      if (cutOff) return;
+      cutOff = true;
+      s.removeAllListeners('data');
+      this.log.event('control.rejected', { reason, uid: peer.uid }, 'warn');
+      if (error && !s.destroyed) s.end(`${JSON.stringify(reply(0, error))}\n`);
+      else s.destroy();
+      // end() flushes the error; a peer that never reads is destroyed anyway.
+      setTimeout(() => s.destroy(), 1000).unref();
+    };
+    const framer = new LineFramer(MAX_REQUEST_BYTES);
+    let partialTimer: NodeJS.Timeout | undefined;
+    s.on('close', () => {
+      clearTimeout(partialTimer);
+      clearTimeout(idle);
+    });
+    s.on('data', (chunk: Buffer) => {
+      const r = framer.push(chunk);
+      if (r.overflow) {
+        cut('oversized request', { code: 'E2BIG', message: `request longer than ${MAX_REQUEST_BYTES} bytes` });
         return;
       }
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
+      // Slow-loris: an unfinished line must be finished within requestMs.
+      if (framer.pending === 0) {
+        clearTimeout(partialTimer);
+        partialTimer = undefined;
+      } else if (!partialTimer) {
+        partialTimer = setTimeout(() => cut('request timeout', { code: 'ETIMEDOUT', message: `request not completed within ${this.o.requestMs ?? 5000} ms` }), this.o.requestMs ?? 5000);
+      }
+      for (const line of r.lines) {
         if (line.trim() === '') continue;
+        if (queued >= (this.o.maxQueued ?? 32)) {
+          cut('too many requests', { code: 'EBUSY', message: `more than ${this.o.maxQueued ?? 32} requests queued on one connection` });
+          return;
+        }
+        queued++;
+        idle.refresh();
         // One request at a time per connection, answered in order.
-        queue = queue.then(() => this.#serve(s, line, peer));
+        queue = queue.then(async () => {
+          try {
+            await this.#serve(s, line, peer);
+          } finally {
+            queued--;
+            idle.refresh();
+          }
+          if (s.writableLength > (this.o.maxUnreadBytes ?? 8 << 20)) cut('not reading');
+        }).catch(() => void s.destroy());
       }
     });
   }
 
   async #serve(s: Socket, line: string, peer: PeerCredentials): Promise<void> {
+    if (s.destroyed) return;
     let req: ControlRequest;
     try {
       const parsed: unknown = JSON.parse(line);
-      if (!isRequest(parsed)) throw new Error('not a request object {v, id, cmd, args}');
+      if (!isRequest(parsed)) throw new Error('not a request object {"v":1,"id":N,"cmd":"...","args":{...}}');
       req = parsed;
     } catch (e) {
       write(s, reply(0, { code: 'EPROTO', message: `malformed request: ${(e as Error).message}` }));
@@ -128,7 +187,7 @@ export class ControlServer {
     }
     const h = this.#handlers.get(req.cmd);
     if (!h) {
-      write(s, reply(req.id, { code: 'ENOSYS', message: `unknown command ${JSON.stringify(req.cmd)}` }));
+      write(s, reply(req.id, { code: 'ENOSYS', message: `unknown command ${JSON.stringify(req.cmd)} (the "commands" command lists them)` }));
       return;
     }
     try {

@@ -1,8 +1,9 @@
 // Netdev features over ethtool netlink on this host's kernel, compared with
-// `ethtool --json -k` run in the same netns.
+// `ethtool --json -k` / `ethtool -K` run in the same netns.
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetlinkError } from '../../../src/netlink/errors.js';
-import { EthtoolClient } from '../../../src/link/ethtool.js';
+import { EthtoolClient, FeatureNotChangedError, RX_VLAN_HW_PARSE, UnknownFeatureError } from '../../../src/link/ethtool.js';
 import { LinkClient } from '../../../src/link/client.js';
 import { addNetns, delNetns, inNetns } from './netns.js';
 
@@ -48,6 +49,34 @@ describe('ethtool features', () => {
     expect((await ethtool.rxVlanOffload('ea')).fixed).toBe(false);
     inNetns(ns, 'ethtool', '-K', 'ea', 'rxvlan', 'off');
     expect(await ethtool.rxVlanOffload('ea')).toEqual({ active: false, fixed: false, requested: false });
+  });
+
+  it('setRxVlanOffload turns rx-vlan-offload off and on again; ethtool -k agrees; asking for the state it has changes nothing', async () => {
+    await links.createVeth('ec', 'ed');
+    const legacy = (): unknown => printed('ec')['rx-vlan-offload'];
+    expect(legacy()).toEqual({ active: true, fixed: false, requested: true });
+    await ethtool.setRxVlanOffload('ec', false);
+    expect(await ethtool.rxVlanOffload('ec')).toEqual({ active: false, fixed: false, requested: false });
+    expect(legacy()).toEqual({ active: false, fixed: false, requested: false });
+    // already off: the kernel modifies nothing and sends no reply
+    expect(await ethtool.setFeature('ec', RX_VLAN_HW_PARSE, false)).toEqual({ changed: {}, unmet: {} });
+    expect(await ethtool.setFeature('ec', RX_VLAN_HW_PARSE, true)).toEqual({ changed: { [RX_VLAN_HW_PARSE]: true }, unmet: {} });
+    expect(legacy()).toEqual({ active: true, fixed: false, requested: true });
+    // by ifindex too
+    await ethtool.setRxVlanOffload((await links.getLink('ec')).index, false);
+    expect((await ethtool.rxVlanOffload('ec')).active).toBe(false);
+  });
+
+  it('a feature the device cannot take: FeatureNotChangedError, as ethtool says "Could not change any device features"; an unknown name: UnknownFeatureError', async () => {
+    // The kernel accepts the request and answers that the wanted bit was not met.
+    const e: unknown = await ethtool.setFeature('ea', 'esp-hw-offload', true).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(FeatureNotChangedError);
+    expect(e).toMatchObject({ device: 'ea', feature: 'esp-hw-offload', wanted: true });
+    expect(await ethtool.espHwOffload('ea')).toEqual({ active: false, fixed: true, requested: false });
+    const cli = spawnSync('ip', ['netns', 'exec', ns, 'ethtool', '-K', 'ea', 'esp-hw-offload', 'on'], { encoding: 'utf8' });
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toContain('Could not change any device features');
+    await expect(ethtool.setFeature('ea', 'no-such-feature', false)).rejects.toBeInstanceOf(UnknownFeatureError);
   });
 
   it('an unknown device: ENODEV with the kernel text, naming the header attribute', async () => {

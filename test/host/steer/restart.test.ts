@@ -77,8 +77,22 @@ interface Flooded {
   rounds: number;
 }
 
-/** Runs a daemon lifetime in its own process while rounds of pings run back to back. */
+/**
+ * Runs a daemon lifetime in its own process while rounds of pings run back to
+ * back: one round is already in flight when the daemon starts, rounds follow
+ * while it runs, and one more starts after it exited (before, during, after).
+ */
 async function daemonUnderTraffic(objectFile?: string): Promise<Flooded> {
+  let sent = 0;
+  let received = 0;
+  let rounds = 0;
+  const round = async (): Promise<void> => {
+    const [s, r] = await pingRound(100);
+    sent += s;
+    received += r;
+    rounds++;
+  };
+  const before = round();
   const child = spawn(process.execPath, daemonArgs(objectFile));
   let stdout = '';
   let stderr = '';
@@ -86,15 +100,9 @@ async function daemonUnderTraffic(objectFile?: string): Promise<Flooded> {
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let finished = false;
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => ((finished = true), resolve(code))));
-  let sent = 0;
-  let received = 0;
-  let rounds = 0;
-  do {
-    const [s, r] = await pingRound(100);
-    sent += s;
-    received += r;
-    rounds++;
-  } while (!finished);
+  await before;
+  while (!finished) await round();
+  await round();
   const code = await exited;
   if (code !== 0) throw new Error(`daemon exited ${code}: ${stderr}`);
   return { life: JSON.parse(stdout) as Lifetime, sent, received, rounds };

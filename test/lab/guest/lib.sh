@@ -345,8 +345,8 @@ key_guard_end() {
 key_guard_check() {
   trap - EXIT
   [ -n "${KEY_GUARD_PID:-}" ] || return 0
-  kill "$KEY_GUARD_PID" 2> /dev/null
-  wait "$KEY_GUARD_PID" 2> /dev/null
+  kill "$KEY_GUARD_PID" 2> /dev/null || true
+  wait "$KEY_GUARD_PID" 2> /dev/null || true
   KEY_GUARD_PID=
   key_snapshot_all
   key_audit "$KEY_GUARD_NAME"

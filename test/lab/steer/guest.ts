@@ -1,7 +1,6 @@
 // The TypeScript side of the steering lab scenario, run inside the VM with
 // lab_node: one command per call, JSON on stdout for the bash script to
 // store as a result. Usage: lab_node test/lab/steer/guest.ts <command> '<json>'
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { EthtoolClient } from '../../../src/link/ethtool.js';
 import { LinkClient } from '../../../src/link/client.js';
@@ -75,17 +74,10 @@ switch (command) {
     break;
   }
   case 'vlan-offload': {
-    // Detection through ethtool netlink (src/link/ethtool.ts); turning it off
-    // through the ethtool CLI until EthtoolClient can set features.
+    // Detection and the change both through ethtool netlink (src/link/ethtool.ts).
     const ns = String(arg.netns);
     const client = await EthtoolClient.open({ netns: { name: ns } });
-    const control: VlanOffloadControl = {
-      rxVlanOffload: (dev) => client.rxVlanOffload(dev),
-      setRxVlanOffload: (dev, on) => {
-        execFileSync('ip', ['netns', 'exec', ns, 'ethtool', '-K', dev, 'rxvlan', on ? 'on' : 'off']);
-        return Promise.resolve();
-      },
-    };
+    const control: VlanOffloadControl = client;
     const dev = String(arg.dev);
     try {
       const warn = await enforceVlanOffload(control, dev, 'warn');
