@@ -21,6 +21,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           testTimeout: 20_000,
+          // Groups run one after another: unit, then host, then lab (the lab's
+          // VMs would otherwise compete with the host suite for two cores).
+          sequence: { groupOrder: 0 },
         },
       },
       ...(privileged
@@ -33,6 +36,7 @@ export default defineConfig({
                 testTimeout: 60_000,
                 hookTimeout: 60_000,
                 pool: 'forks' as const,
+                sequence: { groupOrder: 1 },
               },
             },
             {
@@ -43,6 +47,7 @@ export default defineConfig({
                 // Each file boots its own VMs; two at a time fit two cores.
                 pool: 'forks' as const,
                 maxWorkers: 2,
+                sequence: { groupOrder: 2 },
                 testTimeout: 900_000,
                 hookTimeout: 1_800_000,
               },

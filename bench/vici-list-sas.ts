@@ -9,17 +9,14 @@
 // cost per CHILD_SA differs on a real XFRM datapath (list-sas queries the
 // kernel for each SA's counters), which the lab run measures; the client side
 // is the same. Baseline: swanctl --list-sas --raw, target <= 1.5x its wall time.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { connect } from 'node:net';
-import { join, resolve } from 'node:path';
+import { loadavg, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ViciClient } from '../src/vici/index.js';
-import { decodeMessage } from '../src/vici/wire/elements.js';
-import { SegmentReader } from '../src/vici/wire/framing.js';
-import { decodePacket, encodePacket, PacketType } from '../src/vici/wire/packet.js';
-import { parseListSa } from '../src/vici/views/ike-sa.js';
 import { charonPair } from '../test/host/vici/support/pair.js';
+import { compileOnceLister, ROOT } from './vici-compile.js';
+import { decodeThroughput, recordListSas } from './vici-decode.js';
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,7 +24,6 @@ const arg = (name: string, dflt: number): number => {
 };
 const N = arg('children', 1000);
 const ROUNDS = arg('rounds', 7);
-const ROOT = resolve(import.meta.dirname, '..');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -45,26 +41,8 @@ function timeProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promi
   });
 }
 
-/** The raw list-sas byte stream from charon, recorded on a plain socket. */
-function record(path: string): Promise<Buffer> {
-  return new Promise((res, rej) => {
-    const s = connect({ path });
-    const chunks: Buffer[] = [];
-    const reader = new SegmentReader();
-    s.on('data', (b: Buffer) => {
-      chunks.push(b);
-      for (const seg of reader.push(b)) if (decodePacket(seg).type === PacketType.CMD_RESPONSE) s.end();
-    });
-    s.on('error', rej);
-    s.on('close', () => res(Buffer.concat(chunks)));
-    s.on('connect', () => {
-      s.write(encodePacket({ type: PacketType.EVENT_REGISTER, name: 'list-sa' }));
-      s.write(encodePacket({ type: PacketType.CMD_REQUEST, name: 'list-sas', message: Buffer.alloc(0) }));
-    });
-  });
-}
-
 async function main(): Promise<void> {
+  const loadBefore = loadavg().map((x) => x.toFixed(1)).join(' ');
   console.log(`setting up ${N} CHILD_SAs (kernel-libipsec) ...`);
   const pair = await charonPair({
     datapath: 'libipsec',
@@ -89,7 +67,7 @@ async function main(): Promise<void> {
     console.log(`${N} CHILD_SAs up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
     const env = { STRONGSWAN_CONF: pair.a.confPath, SWANCTL_DIR: join(pair.a.dir, 'swanctl') };
-    const script = compileOnce();
+    const script = compileOnceLister(compiled);
     const rows: Record<string, number[]> = { swanctl: [], swanctlVersion: [], nodeStartup: [], ourProcess: [], ourCall: [], ourCallRaw: [] };
     let counted = 0;
     for (let r = 0; r < ROUNDS; r++) {
@@ -111,46 +89,33 @@ async function main(): Promise<void> {
     }
 
     // Decode throughput of the recorded stream (segments -> packets -> messages, then views).
-    const stream = await record(pair.a.socketPath);
-    const reps = Math.max(5, Math.ceil((64 << 20) / stream.length));
-    const decodeAll = (views: boolean): number => {
-      let n = 0;
-      for (const seg of new SegmentReader().push(stream)) {
-        const p = decodePacket(seg);
-        if (p.type === PacketType.EVENT && p.message) {
-          const m = decodeMessage(p.message);
-          n += views ? parseListSa(m).reduce((k, s) => k + s.childSas.length, 0) : m.size;
-        }
-      }
-      return n;
-    };
-    const mbps = (views: boolean): number => {
-      decodeAll(views);
-      const t = performance.now();
-      for (let i = 0; i < reps; i++) decodeAll(views);
-      return (stream.length * reps) / ((performance.now() - t) / 1000) / 1e6;
-    };
-    const decodeMBps = mbps(false);
-    const viewsMBps = mbps(true);
+    const { stream } = await recordListSas(pair.a.socketPath);
+    const { decodeMBps, viewsMBps } = decodeThroughput(stream);
 
     const med = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, median(v)]));
+    // The host is shared and its load swings within seconds: besides the
+    // ratio of medians, each measure over swanctl's sample of the same round
+    // (taken moments apart), and that ratio's median.
+    const paired = (key: string): number => median((rows[key] ?? []).map((x, i) => x / (rows.swanctl?.[i] ?? NaN)));
+    const vs = (key: string): [string, string] => [`${((med[key] ?? 0) / (med.swanctl ?? 1)).toFixed(2)}x`, `${paired(key).toFixed(2)}x`];
     const table = [
-      ['measure', `median of ${ROUNDS} (ms)`, 'vs swanctl'],
-      ['swanctl --list-sas --raw (process)', med.swanctl?.toFixed(1), '1.00x'],
-      ['our client, fresh node process (connect + listSas)', med.ourProcess?.toFixed(1), `${((med.ourProcess ?? 0) / (med.swanctl ?? 1)).toFixed(2)}x`],
-      ['  (for scale: swanctl --version, no daemon contact)', med.swanctlVersion?.toFixed(1), ''],
-      ['  (for scale: node -e "" startup)', med.nodeStartup?.toFixed(1), ''],
-      ['our client, in-process listSas() (typed views)', med.ourCall?.toFixed(1), `${((med.ourCall ?? 0) / (med.swanctl ?? 1)).toFixed(2)}x`],
-      ['our client, in-process streamedCall (messages only)', med.ourCallRaw?.toFixed(1), `${((med.ourCallRaw ?? 0) / (med.swanctl ?? 1)).toFixed(2)}x`],
+      ['measure', `median of ${ROUNDS} (ms)`, 'vs swanctl', 'paired'],
+      ['swanctl --list-sas --raw (process)', med.swanctl?.toFixed(1), '1.00x', '1.00x'],
+      ['our client, fresh node process (connect + listSas)', med.ourProcess?.toFixed(1), ...vs('ourProcess')],
+      ['  (for scale: swanctl --version, no daemon contact)', med.swanctlVersion?.toFixed(1), '', ''],
+      ['  (for scale: node -e "" startup)', med.nodeStartup?.toFixed(1), '', ''],
+      ['our client, in-process listSas() (typed views)', med.ourCall?.toFixed(1), ...vs('ourCall')],
+      ['our client, in-process streamedCall (messages only)', med.ourCallRaw?.toFixed(1), ...vs('ourCallRaw')],
     ];
-    console.log(`\nlist ${counted} CHILD_SAs (1 IKE_SA), stream of ${stream.length} bytes\n`);
-    for (const row of table) console.log(`${String(row[0]).padEnd(54)} ${String(row[1]).padStart(12)} ${String(row[2]).padStart(10)}`);
+    const load = loadavg().map((x) => x.toFixed(1)).join(' ');
+    console.log(`\nlist ${counted} CHILD_SAs (1 IKE_SA), stream of ${stream.length} bytes; host kernel ${release()}, load ${loadBefore} -> ${load}\n`);
+    for (const row of table) console.log(`${String(row[0]).padEnd(54)} ${String(row[1]).padStart(12)} ${String(row[2]).padStart(10)} ${String(row[3]).padStart(8)}`);
     console.log(`\ndecode throughput (segments+packets+messages): ${decodeMBps.toFixed(0)} MB/s; with IkeSa/ChildSa views: ${viewsMBps.toFixed(0)} MB/s`);
 
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'results', `vici-list-sas-${counted}.stream`), stream);
     const out = join(ROOT, 'bench', 'results', `vici-list-sas-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(out, JSON.stringify({ children: counted, rounds: ROUNDS, datapath: 'kernel-libipsec (host)', samplesMs: rows, medianMs: med, streamBytes: stream.length, decodeMBps, viewsMBps }, null, 2));
+    writeFileSync(out, JSON.stringify({ children: counted, rounds: ROUNDS, datapath: 'kernel-libipsec (host)', samplesMs: rows, medianMs: med, pairedVsSwanctl: { ourProcess: paired('ourProcess'), ourCall: paired('ourCall'), ourCallRaw: paired('ourCallRaw') }, hostLoad: { before: loadBefore, after: load }, kernel: release(), streamBytes: stream.length, decodeMBps, viewsMBps }, null, 2));
     console.log(`results: ${out}`);
   } finally {
     await client.close();
@@ -160,15 +125,5 @@ async function main(): Promise<void> {
 }
 
 const compiled = mkdtempSync(join(tmpdir(), 'vici-bench-'));
-
-/** Compiles the one-shot lister to plain JS with the project's tsc, so the timing is node's, not tsx's. */
-function compileOnce(): string {
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const args = [tsc, '--outDir', compiled, '--rootDir', ROOT, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2023', '--types', 'node', '--strict', '--skipLibCheck', join(ROOT, 'bench', 'vici-list-sas-once.ts')];
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tsc failed: ${r.stdout}${r.stderr}`);
-  writeFileSync(join(compiled, 'package.json'), '{"type":"module"}\n');
-  return join(compiled, 'bench', 'vici-list-sas-once.js');
-}
 
 await main();

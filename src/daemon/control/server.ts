@@ -1,13 +1,14 @@
 // The control socket server: root (or a configured group) only, checked with
 // SO_PEERCRED; newline-delimited JSON; malformed, oversized or slow input is
 // answered with an error or dropped without affecting the daemon.
-import { createServer, createConnection, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadAddon, type PeerCredentials } from '../../native/addon.js';
 import type { EventLogger } from '../../log/logger.js';
 import { LineFramer } from './framing.js';
 import { ControlCommandError, MAX_REQUEST_BYTES, PROTOCOL_VERSION, type ControlRequest, type ControlResponse } from './protocol.js';
+import { socketInUse } from './socket-in-use.js';
 
 export type ControlHandler = (args: unknown, peer: PeerCredentials) => Promise<unknown> | unknown;
 
@@ -54,7 +55,7 @@ export class ControlServer {
     const dir = dirname(this.o.path);
     mkdirSync(dir, { recursive: true, mode: 0o750 });
     if (existsSync(this.o.path)) {
-      if (await inUse(this.o.path)) throw new Error(`control socket ${this.o.path} is in use: is another ipsec-offload daemon running?`);
+      if (await socketInUse(this.o.path)) throw new Error(`control socket ${this.o.path} is in use: is another ipsec-offload daemon running?`);
       rmSync(this.o.path, { force: true });
     }
     const server = createServer({ allowHalfOpen: false }, (s) => this.#accept(s));
@@ -223,15 +224,4 @@ function supplementaryGroups(pid: number): number[] {
   } catch {
     return [];
   }
-}
-
-function inUse(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = createConnection(path);
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
 }

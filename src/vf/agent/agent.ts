@@ -22,7 +22,7 @@ import type { TrafficSelector } from '../protocol/attributes.js';
 import { childInput, type AnyFrame } from '../protocol/codec.js';
 import { REKEY_REASONS } from '../protocol/constants.js';
 import { MailboxClient, MailboxRefusedError } from './client.js';
-import { bootId, epochOf } from './epoch.js';
+import { bootId, charonProcess, epochOf } from './epoch.js';
 import { BUILTIN_PROTOCOLS, parseNameFiles, parseTs, type NameTables } from './selectors.js';
 
 const ESRCH = 3;
@@ -35,6 +35,8 @@ export interface AgentDeps {
   xfrm: XfrmClient;
   log: EventLogger;
   config: () => VfAgentConfig;
+  /** charon's VICI socket path: its process identifies charon in the epoch */
+  viciSocket: string;
 }
 
 /** `vf list` in the vf role. */
@@ -94,7 +96,10 @@ export class VfAgent {
     const onEvent = (e: ViciEvent): void => this.#onVici(e);
     this.#d.vici.on('event', onEvent);
     // charon restarted: its CHILD_SAs are new ones (new epoch); start over.
-    const onReconnect = (): void => this.#client?.close('charon reconnected');
+    const onReconnect = (): void => {
+      this.#epoch = undefined;
+      this.#client?.close('charon reconnected');
+    };
     this.#d.vici.on('reconnected', onReconnect);
     this.#off.push(() => {
       this.#d.vici.off('event', onEvent);
@@ -151,9 +156,13 @@ export class VfAgent {
 
   /** hello, sync, the missing CHILD_SAs, then heartbeats. */
   async #session(client: MailboxClient): Promise<void> {
-    const stats = await this.#d.vici.stats();
-    const epoch = epochOf(bootId(), stats.uptime.since);
-    this.#epoch = epoch;
+    // Kept until VICI reconnects (a charon restart): the fallback identity
+    // (stats.uptime.since) can read a second apart from one call to the next.
+    if (this.#epoch === undefined) {
+      const proc = await charonProcess(this.#d.viciSocket);
+      this.#epoch = epochOf(bootId(), proc ?? `since ${(await this.#d.vici.stats()).uptime.since}`);
+    }
+    const epoch = this.#epoch;
     const hello = await client.request('hello', { epoch, agent: AGENT });
     this.#vf = hello.attrs.vfName;
     this.#heartbeatMs = hello.attrs.heartbeatMs;

@@ -17,6 +17,12 @@ export interface ConnectionHandler {
   handle(conn: PfConnection, frame: AnyFrame): Promise<Answer>;
   closed(conn: PfConnection, reason: string): void;
   refused(conn: PfConnection, request: string, reason: ReasonName, message: string): void;
+  /**
+   * A frame arrived (before it is handled): the agent is alive even when the
+   * PF is slow to get to its requests (a heartbeat queued behind an sa.add
+   * that takes long must not make the VF stale).
+   */
+  seen(conn: PfConnection): void;
 }
 
 export interface ConnectionLimits {
@@ -80,6 +86,7 @@ export class PfConnection {
   }
 
   #onFrame(f: AnyFrame): void {
+    if (this.#hello) this.h.seen(this);
     if (this.#queue.length >= this.limits.maxQueued) {
       wipeFrame(f);
       this.h.refused(this, f.kind, 'busy', `more than ${this.limits.maxQueued} requests queued: cut off`);

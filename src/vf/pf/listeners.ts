@@ -4,11 +4,12 @@
 // connection is handed over with the facts the PF read about its peer; a
 // failed handshake never reaches the protocol.
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { PeerFacts } from './identity.js';
 import { tlsPeerFacts, unixPeerFacts } from './peer.js';
+import { socketInUse } from '../../daemon/control/socket-in-use.js';
 
 export interface ListenerOptions {
   unix?: { path: string; mode: number };
@@ -73,7 +74,7 @@ export class MailboxListeners {
   async #listenUnix(u: { path: string; mode: number }): Promise<void> {
     mkdirSync(dirname(u.path), { recursive: true, mode: 0o755 });
     if (existsSync(u.path)) {
-      if (await inUse(u.path)) throw new MailboxListenError('unix', u.path, 'in use: is another ipsec-offload daemon running?');
+      if (await socketInUse(u.path)) throw new MailboxListenError('unix', u.path, 'in use: is another ipsec-offload daemon running?');
       rmSync(u.path, { force: true });
     }
     const server = createServer({ allowHalfOpen: false }, (s) => {
@@ -124,15 +125,4 @@ export class MailboxListeners {
     });
     this.#tls = server;
   }
-}
-
-function inUse(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = createConnection(path);
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
 }

@@ -344,6 +344,10 @@ export class PfService {
         handle: (c, f) => this.#handle(c, f),
         closed: (c, reason) => this.#closed(c, reason),
         refused: (c, request, reason, message) => this.#refused(c.vf, c.peer, request, reason, message),
+        seen: (c) => {
+          const rt = this.#rt.get(c.vf);
+          if (rt && rt.conn === c) rt.lastSeen = this.#clock();
+        },
       },
       this.#limits(),
     );
