@@ -30,6 +30,7 @@ export interface LogEvents {
   'sa.demoted': SaFields & { dev: string; reason: string; gapUs: number };
   'sa.reinstalled': SaFields & { reason: string; oseq: number; margin: number };
   'sa.removed': SaFields & { reason: string };
+  'sa.vanished': SaFields & { during: 'swap'; lookup: 'esrch' | 'larval'; repair: 'reinstall' | 'none' };
   'sa.swap': SaFields & { op: 'promote' | 'demote'; gapUs: number; oseq: number; finalState: 'delsa' | 'margin' };
   'sa.keys_lost': SaFields & { action: 'rekey' };
   'sa.rekey_requested': { conn: string; child: string; uniqueid: number; reason: string };
@@ -188,6 +189,11 @@ export const EVENT_CATALOGUE: Catalogue = {
     fields: { ...SA, reason: '`device-loss`', oseq: 'outbound sequence number the new copy starts at', margin: 'sequence numbers skipped so none is ever reused' },
   },
   'sa.removed': { level: 'info', when: 'an SA the daemon had installed was deleted because its CHILD_SA went away', fields: { ...SA, reason: '`child-gone`' } },
+  'sa.vanished': {
+    level: 'warn',
+    when: 'the kernel lacked an SA the daemon was about to swap. Only an SA offloaded to a device that is down or gone is re-added (device loss); any other absence counts as a delete by someone else and is never repaired: charon rekeys if the CHILD_SA is still up',
+    fields: { ...SA, during: '`swap`', lookup: '`esrch` (no such SA) or `larval` (only an ACQUIRE placeholder)', repair: '`reinstall` or `none`' },
+  },
   'sa.swap': {
     level: 'info',
     when: 'every promote or demote (delete + add of the same SA)',

@@ -23,6 +23,7 @@ import {
   applyBusy,
   applyForget,
   applyInstalled,
+  applyKernelSaDeleted,
   applyKernelSaGone,
   applyKeysHeld,
   applyOffloadFailure,
@@ -154,10 +155,10 @@ export class Executor {
       try {
         before = await this.d.xfrm.getState(idOf(sa));
       } catch (e) {
-        if (isErrno(e, ESRCH)) return applyKernelSaGone(state, key);
+        if (isErrno(e, ESRCH)) return this.#vanished(state, key, 'swap', 'esrch');
         throw e;
       }
-      if (isLarval(before)) return applyKernelSaGone(state, key);
+      if (isLarval(before)) return this.#vanished(state, key, 'swap', 'larval');
       this.d.keys.set(key, before);
 
       const t0 = this.d.clock();
@@ -165,10 +166,8 @@ export class Executor {
       try {
         final = await this.d.xfrm.deleteState(idOf(sa));
       } catch (e) {
-        if (isErrno(e, ESRCH)) {
-          // Gone under us (device loss, or charon deleted it): the planner decides.
-          return applyKernelSaGone(state, key);
-        }
+        // Gone under us between our read and our delete.
+        if (isErrno(e, ESRCH)) return this.#vanished(state, key, 'swap', 'esrch');
         if (!(e instanceof XfrmFinalStateUnavailableError)) throw e;
       }
       // The SA is gone from the kernel now; only this process holds its keys.
@@ -242,6 +241,24 @@ export class Executor {
     }
     if (e.errno === EINVAL && sa.shape.esn && /ESN/i.test(e.extack ?? '')) return { ...base, learned: { esnUnsupported: true }, reason: 'esn-unsupported' };
     return { ...base, learned: {}, reason: 'backoff' };
+  }
+
+  /**
+   * A swap found the kernel lacking the SA. Only a device that is down or
+   * gone explains that (its silent flush): the SA is marked lost and the
+   * planner re-adds it. Any other absence is someone else's delete (charon's,
+   * during a rekey) and is never repaired (DESIGN §5: an SA is never
+   * resurrected with a sequence number we can only estimate); if charon still
+   * has the CHILD_SA, the planner asks it to rekey.
+   */
+  #vanished(state: OffloadState, key: string, during: 'swap', lookup: 'esrch' | 'larval'): void {
+    const sa = state.sas.get(key);
+    if (!sa) return;
+    const dev = sa.offloadIfindex !== undefined ? state.devices.get(sa.offloadIfindex) : undefined;
+    const deviceLoss = sa.offloadIfindex !== undefined && (!dev || !dev.up);
+    this.d.log.event('sa.vanished', { ...this.#fields(state, sa), during, lookup, repair: deviceLoss ? 'reinstall' : 'none' }, 'warn');
+    if (deviceLoss) applyKernelSaGone(state, key);
+    else applyKernelSaDeleted(state, key);
   }
 
   /** Device loss: the kernel deleted the SA without telling anyone; add it back in software. */
