@@ -206,9 +206,9 @@ export class OffloadService {
         this.state.now = Date.now();
         this.#last = plan(this.state, this.#planner);
         const now = Date.now();
-        const todo = this.#last.actions.filter((a) => (this.#cooldown.get(actionKey(a)) ?? 0) <= now);
-        if (todo.length === 0 && !this.#again) break;
-        for (const a of todo) {
+        const due = this.#last.actions.filter((a) => (this.#cooldown.get(actionKey(a)) ?? 0) <= now);
+        if (due.length === 0 && !this.#again) break;
+        for (const a of due) {
           if (this.#stopped) break;
           const ok = await this.#executor.run(this.state, a);
           if (!ok) this.#cooldown.set(actionKey(a), Date.now() + this.#planner.backoffMs);

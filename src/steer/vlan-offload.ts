@@ -57,9 +57,9 @@ export class VlanOffloadError extends Error {
 
 export async function enforceVlanOffload(control: VlanOffloadControl, device: string, policy: VlanOffloadPolicy): Promise<VlanOffloadReport> {
   const before = await control.rxVlanOffload(device);
-  const todo = vlanOffloadAction(before, policy);
+  const step = vlanOffloadAction(before, policy);
   const hidden = 'VLAN-tagged frames reach XDP without their tag and are not steered by VLAN';
-  switch (todo) {
+  switch (step) {
     case 'ok':
       return { device, action: 'ok', before };
     case 'warn':

@@ -226,9 +226,9 @@ export class XfrmiService {
         const plan = await this.#plan();
         if (!plan) break;
         const now = this.#clock();
-        const todo = plan.actions.filter((a) => (this.#cooldown.get(actionKey(a)) ?? 0) <= now);
-        if (todo.length === 0) break;
-        for (const a of todo) {
+        const due = plan.actions.filter((a) => (this.#cooldown.get(actionKey(a)) ?? 0) <= now);
+        if (due.length === 0) break;
+        for (const a of due) {
           if (this.#stopped) break;
           try {
             const created = await applyAction(this.#d.links, this.#d.log, a);

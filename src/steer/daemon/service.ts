@@ -374,10 +374,10 @@ export class SteerService {
   async #pass(reasons: Set<string>): Promise<void> {
     if (this.#stopped) return;
     const reason = [...reasons].sort().join(',') || 'periodic';
-    const todo = [...this.#uplinks.entries()].filter(([, u]) => !u.detached);
-    if (todo.length === 0) return;
+    const due = [...this.#uplinks.entries()].filter(([, u]) => !u.detached);
+    if (due.length === 0) return;
     const facts = new Facts(this.#d.links, inboundSas(this.#d.model()));
-    for (const [name, u] of todo) {
+    for (const [name, u] of due) {
       if (this.#stopped) return;
       // The uplink was deleted, or re-created under the same name: open again.
       if (u.steering) {
