@@ -9,6 +9,20 @@ PEER=02:00:00:00:00:0a
 M1=02:00:00:00:01:01
 M2=02:00:00:00:02:02
 G() { lab_node test/lab/steer/guest.ts "$@"; }
+# G_result NAME COMMAND JSON — a guest command's JSON as result NAME, its
+# stderr kept in logs/guest-NAME.stderr. A failed `list` (read-only) is tried
+# once more, and said so there; any other failure ends the scenario with the
+# command's own error.
+G_result() {
+  local name=$1 out err="$LAB_RUN/logs/guest-$1.stderr"; shift
+  mkdir -p "$LAB_RUN/logs"
+  if ! out=$(G "$@" 2>>"$err") || [ -z "$out" ]; then
+    [ "$1" = list ] || lab_fail "guest $1: $(tail -5 "$err")"
+    echo "retrying $* after a failure" >> "$err"
+    out=$(G "$@" 2>>"$err") && [ -n "$out" ] || lab_fail "guest $1: $(tail -5 "$err")"
+  fi
+  result "$name" "$out"
+}
 daemon() { lab_node test/host/steer/daemon-run.ts "$@"; }
 vlan() { # NS DEV VID ADDR
   ip -n "$1" link add link "$2" name "$2.$3" type vlan id "$3"
@@ -45,13 +59,13 @@ DAEMON='{"uplink":"up0","netns":{"name":"h"},"pinRoot":"/tmp/steer-pins","mountB
 
 # 1. The daemon starts: attach + reconcile; VLAN RX offload on the uplink.
 result start "$(daemon "$DAEMON")"
-result vlan_offload "$(G vlan-offload '{"netns":"h","dev":"up0"}')"
+G_result vlan_offload vlan-offload '{"netns":"h","dev":"up0"}'
 capture offload_now ip netns exec h ethtool -k up0
 
 # 2. veth with tx-vlan-offload on (the default) carries the tag out of band:
 #    XDP on the receiving end sees an untagged frame.
 capture ping_oob ip netns exec w ping -c 3 -i 0.3 -W 1 10.100.0.11
-result after_oob "$(G list "{$T}")"
+G_result after_oob list "{$T}"
 
 # 3. Tags in the frame: steered by VLAN + MAC, popped toward the access port,
 #    kept toward the trunk port, pushed again on the way back.
@@ -61,7 +75,7 @@ capture ping100 ip netns exec w ping -c 5 -i 0.3 -W 1 10.100.0.11
 capture ping200 ip netns exec w ping -c 5 -i 0.3 -W 1 10.200.0.12
 capture ping101 ip netns exec w ping -c 2 -i 0.3 -W 1 10.101.0.11
 capture ping_from_v1 ip netns exec v1 ping -c 3 -i 0.3 -W 1 10.100.0.1
-result after_tagged "$(G list "{$T}")"
+G_result after_tagged list "{$T}"
 
 # 4. Egress checks: a spoofed source MAC, then a tagged frame from the access port.
 ip -n v1 link set eth0 address 02:00:00:00:01:99
@@ -74,7 +88,7 @@ vlan v1 eth0 200 10.200.0.11/24
 ip -n v1 neigh add 10.200.0.1 lladdr $PEER dev eth0.200
 capture ping_hop ip netns exec v1 ping -c 3 -i 0.3 -W 1 10.200.0.1
 capture ping_after_abuse ip netns exec v1 ping -c 2 -i 0.3 -W 1 10.100.0.1
-result after_abuse "$(G list "{$T}")"
+G_result after_abuse list "{$T}"
 
 # 5. A daemon restart while pings flow: rounds of 50 pings (each waits for
 #    its last reply) run back to back for as long as the new daemon runs.
@@ -95,8 +109,8 @@ result flood "{\"sent\":$sent,\"received\":$got,\"rounds\":$rounds}"
 # 6. A device without native XDP (an 802.1Q device): generic mode, reported.
 ip -n h link add link up0 name up0.300 type vlan id 300
 ip -n h link set up0.300 up
-result generic "$(G attach-only '{"uplink":"up0.300","netns":"h","pinRoot":"/tmp/steer-pins"}')"
-result generic_detach "$(G detach '{"uplink":"up0.300","netns":"h","pinRoot":"/tmp/steer-pins"}')"
+G_result generic attach-only '{"uplink":"up0.300","netns":"h","pinRoot":"/tmp/steer-pins"}'
+G_result generic_detach detach '{"uplink":"up0.300","netns":"h","pinRoot":"/tmp/steer-pins"}'
 
 # 7. The host suite's BPF_PROG_TEST_RUN table on this kernel's verifier and helpers.
 ip link add up0 netns tr type veth peer name wire0 netns tr
@@ -104,8 +118,8 @@ ip link add p1 netns tr type veth peer name p1peer netns tr
 ip link add p2 netns tr type veth peer name p2peer netns tr
 for d in up0 wire0 p1 p1peer p2 p2peer; do ip -n tr link set $d up; done
 G mount '{"dir":"/tmp/table-pins"}' > /dev/null
-result table "$(G table '{"uplink":"up0","netns":"tr","pinRoot":"/tmp/table-pins"}')"
+G_result table table '{"uplink":"up0","netns":"tr","pinRoot":"/tmp/table-pins"}'
 
 # 8. steer detach: everything of ours goes, nothing else.
-result detach "$(G detach "{$T}")"
+G_result detach detach "{$T}"
 capture links_after ip -n h -d link show
