@@ -5,13 +5,15 @@ import { writeFileSync } from 'node:fs';
 import { controlCall } from '../../../src/daemon/control/client.js';
 import { XfrmClient } from '../../../src/xfrm/client.js';
 import { wipeStateKeys } from '../../../src/xfrm/state.js';
+import { isLarval } from '../../../src/offload/kernel-view.js';
 
 const [socket, count] = [process.argv[2] ?? '', Number(process.argv[3] ?? 50)];
 const xfrm = await XfrmClient.open({ netns: { name: 'nsA' }, timeoutMs: 30_000 });
 
 async function outboundOseq(): Promise<{ spi: number; oseq: number }> {
   const states = await xfrm.dumpStates({ proto: 'esp' });
-  const out = states.find((s) => s.saddr === '10.0.0.1' && s.daddr === '10.0.0.2');
+  // Pings in a swap gap leave larval ACQUIRE placeholders (no keys, SPI 0) with the same addresses.
+  const out = states.find((s) => s.saddr === '10.0.0.1' && s.daddr === '10.0.0.2' && !isLarval(s));
   for (const s of states) wipeStateKeys(s);
   if (!out) throw new Error('no outbound SA 10.0.0.1 -> 10.0.0.2');
   return { spi: out.spi, oseq: out.esn ? out.esn.oseq : (out.replay?.oseq ?? 0) };
