@@ -27,7 +27,7 @@ import { NetlinkRequester, type BatchResult } from '../src/netlink/requester.js'
 import { XfrmClient, type XfrmBatchResult } from '../src/xfrm/client.js';
 import { probeKernelFeatures } from '../src/xfrm/features.js';
 import { encodeXfrm, xfrmDescriber } from '../src/xfrm/messages.js';
-import { stateToWire, type XfrmState } from '../src/xfrm/state.js';
+import { stateToWire, wipeStateKeys, type XfrmState } from '../src/xfrm/state.js';
 import { SA_LAYOUTS, ipBatchLine, saSpecs, specLine, toState, type SaLayout } from './sa-install-set.js';
 
 /** Generous deadline: TCG, and a kernel that may be loading crypto modules. */
@@ -80,7 +80,7 @@ function report(method: string, netns: string, results: readonly (XfrmBatchResul
   return failures.length === 0;
 }
 
-const wipeStates = (states: readonly XfrmState[]): void => states.forEach((s) => s.aead?.key.wipe());
+const wipeStates = (states: readonly XfrmState[]): void => states.forEach(wipeStateKeys);
 
 async function install(n: number, layout: SaLayout, coldNetns: string, warmNetns: string, profileDir: string | undefined): Promise<boolean> {
   let good = true;

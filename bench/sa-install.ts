@@ -27,6 +27,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync
 import { dirname, join, resolve } from 'node:path';
 import { ensureLab } from '../test/lab/harness/setup.js';
 import { runVm } from '../test/lab/harness/vm.js';
+import { median } from './lib.js';
 import { SA_LAYOUTS, type SaLayout } from './sa-install-set.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -79,11 +80,6 @@ interface RunResult {
   digest: string | null;
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 const loadavg = (): number[] => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 

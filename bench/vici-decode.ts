@@ -32,6 +32,11 @@ function decodeAll(stream: Buffer, views: boolean): { events: number; n: number 
   return { events, n };
 }
 
+/** CHILD_SAs in a recorded list-sas stream. */
+export function childrenIn(stream: Buffer): number {
+  return decodeAll(stream, true).n;
+}
+
 /**
  * MB/s (10^6 bytes) after one warm-up pass: the best of 5 slices of about
  * budgetBytes / 5 each (on a shared machine the best slice is the one least

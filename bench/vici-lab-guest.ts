@@ -5,11 +5,11 @@
 // our client in-process, and a raw socket that decodes nothing (charon's own
 // time, the floor for any client). Writes $LAB_RESULTS/bench.json and the
 // recorded list-sas stream $LAB_RESULTS/list-sas.stream.
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ViciClient, decodeMessage, decodePacket, parseListSa, PacketType, SegmentReader } from '../src/vici/index.js';
-import { decodeThroughput, recordListSas } from './vici-decode.js';
+import { ViciClient } from '../src/vici/index.js';
+import { timeProcess } from './lib.js';
+import { childrenIn, decodeThroughput, recordListSas } from './vici-decode.js';
 
 interface Args {
   a: { socket: string; conf: string; swanctlDir: string };
@@ -25,33 +25,6 @@ const results = process.env.LAB_RESULTS ?? '.';
 const env = { STRONGSWAN_CONF: args.a.conf, SWANCTL_DIR: args.a.swanctlDir };
 const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const log = (msg: string): void => void process.stdout.write(`[guest ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-
-function timeProcess(cmd: string, argv: string[], extraEnv: NodeJS.ProcessEnv): Promise<{ ms: number; stdout: string }> {
-  return new Promise((res, rej) => {
-    const t0 = performance.now();
-    const p = spawn(cmd, argv, { env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    p.stdout.on('data', (b: Buffer) => out.push(b));
-    p.stderr.on('data', (b: Buffer) => err.push(b));
-    p.on('error', rej);
-    p.on('exit', (code) =>
-      code === 0
-        ? res({ ms: performance.now() - t0, stdout: Buffer.concat(out).toString() })
-        : rej(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${Buffer.concat(err).toString().slice(-2000)}`)),
-    );
-  });
-}
-
-/** CHILD_SAs in a recorded list-sas stream. */
-function childrenIn(stream: Buffer): number {
-  let n = 0;
-  for (const seg of new SegmentReader().push(stream)) {
-    const p = decodePacket(seg);
-    if (p.type === PacketType.EVENT && p.message) n += parseListSa(decodeMessage(p.message)).reduce((k, s) => k + s.childSas.length, 0);
-  }
-  return n;
-}
 
 const client = new ViciClient({ socketPath: args.a.socket, timeoutMs: 1_800_000 });
 let up = 0;

@@ -19,16 +19,13 @@ import { join } from 'node:path';
 import { runInLab } from '../test/lab/harness/scenario.js';
 import { confFiles, swanctlPair } from '../test/lab/vici/swanctl-gen.js';
 import { compileOnceLister, ROOT } from './vici-compile.js';
+import { median, numArg } from './lib.js';
 import { decodeThroughput, type DecodeRate } from './vici-decode.js';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const CONNS = arg('conns', 20);
-const CHILDREN = arg('children', 50);
-const ROUNDS = arg('rounds', 8);
-const TIMEOUT_MS = arg('timeout-min', 100) * 60_000;
+const CONNS = numArg('conns', 20);
+const CHILDREN = numArg('children', 50);
+const ROUNDS = numArg('rounds', 8);
+const TIMEOUT_MS = numArg('timeout-min', 100) * 60_000;
 const TOTAL = CONNS * CHILDREN;
 
 interface Sample {
@@ -46,11 +43,6 @@ interface GuestBench {
   streamBytes: number;
   guestDecode: DecodeRate;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
 
 // Quiet file logs and a retransmit timeout TCG under load does not hit (see test/lab/vici/pair.sh).
 const QUIET = `  retransmit_timeout = 30

@@ -9,37 +9,17 @@
 // cost per CHILD_SA differs on a real XFRM datapath (list-sas queries the
 // kernel for each SA's counters), which the lab run measures; the client side
 // is the same. Baseline: swanctl --list-sas --raw, target <= 1.5x its wall time.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ViciClient } from '../src/vici/index.js';
 import { charonPair } from '../test/host/vici/support/pair.js';
+import { median, numArg, timeProcess } from './lib.js';
 import { compileOnceLister, ROOT } from './vici-compile.js';
 import { decodeThroughput, recordListSas } from './vici-decode.js';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const N = arg('children', 1000);
-const ROUNDS = arg('rounds', 7);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
-
-function timeProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; stdout: string }> {
-  return new Promise((res, rej) => {
-    const t0 = performance.now();
-    const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
-    const out: Buffer[] = [];
-    p.stdout.on('data', (b: Buffer) => out.push(b));
-    p.on('error', rej);
-    p.on('exit', (code) => (code === 0 ? res({ ms: performance.now() - t0, stdout: Buffer.concat(out).toString() }) : rej(new Error(`${cmd} exited ${code}`))));
-  });
-}
+const N = numArg('children', 1000);
+const ROUNDS = numArg('rounds', 7);
 
 async function main(): Promise<void> {
   const loadBefore = loadavg().map((x) => x.toFixed(1)).join(' ');

@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -99,6 +100,28 @@ NetnsScope::~NetnsScope() {
   // and device lookup of this process: there is no safe way to continue.
   if (setns(self_, CLONE_NEWNET) != 0) abort();
   close(self_);
+}
+
+std::string Hex(const unsigned char* p, size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; i++) {
+    s.push_back(digits[p[i] >> 4]);
+    s.push_back(digits[p[i] & 15]);
+  }
+  return s;
+}
+
+Napi::Object MapInfoObject(Napi::Env env, const struct bpf_map_info& mi) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("id", mi.id);
+  o.Set("name", mi.name);
+  o.Set("type", mi.type);
+  o.Set("keySize", mi.key_size);
+  o.Set("valueSize", mi.value_size);
+  o.Set("maxEntries", mi.max_entries);
+  o.Set("flags", mi.map_flags);
+  return o;
 }
 
 int FdArg(const Napi::CallbackInfo& info, size_t i, const char* fn) {

@@ -7,6 +7,8 @@
 
 #include <string>
 
+struct bpf_map_info;
+
 namespace ipsec_offload {
 namespace bpf {
 
@@ -33,6 +35,13 @@ class NetnsScope {
  private:
   int self_ = -1;
 };
+
+// Lower-case hex of n bytes (program tags).
+std::string Hex(const unsigned char* p, size_t n);
+
+// { id, name, type, keySize, valueSize, maxEntries, flags } of a map, as
+// bpfMapInfo returns it and bpfLoadObject reports each map.
+Napi::Object MapInfoObject(Napi::Env env, const struct bpf_map_info& mi);
 
 // Argument helpers that throw a TypeError naming the function.
 int FdArg(const Napi::CallbackInfo& info, size_t i, const char* fn);

@@ -43,22 +43,22 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value ProgGetFdById(const Napi::CallbackInfo& info) {
+// fn(id) -> fd of the program or map with that kernel id, by `get` (named `op` in errors)
+Napi::Value FdById(const Napi::CallbackInfo& info, const char* fn, const char* op, int (*get)(__u32)) {
   Napi::Env env = info.Env();
-  uint32_t id = U32Arg(info, 0, "bpfProgGetFdById", "id");
+  uint32_t id = U32Arg(info, 0, fn, "id");
   BeginLog();
-  int fd = bpf_prog_get_fd_by_id(id);
-  if (fd < 0) throw ErrnoError(env, "bpf_prog_get_fd_by_id(" + std::to_string(id) + ")", errno);
+  int fd = get(id);
+  if (fd < 0) throw ErrnoError(env, std::string(op) + "(" + std::to_string(id) + ")", errno);
   return Napi::Number::New(env, fd);
 }
 
+Napi::Value ProgGetFdById(const Napi::CallbackInfo& info) {
+  return FdById(info, "bpfProgGetFdById", "bpf_prog_get_fd_by_id", bpf_prog_get_fd_by_id);
+}
+
 Napi::Value MapGetFdById(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint32_t id = U32Arg(info, 0, "bpfMapGetFdById", "id");
-  BeginLog();
-  int fd = bpf_map_get_fd_by_id(id);
-  if (fd < 0) throw ErrnoError(env, "bpf_map_get_fd_by_id(" + std::to_string(id) + ")", errno);
-  return Napi::Number::New(env, fd);
+  return FdById(info, "bpfMapGetFdById", "bpf_map_get_fd_by_id", bpf_map_get_fd_by_id);
 }
 
 // bpfProgInfo(fd) -> { id, name, tag, type }
@@ -69,16 +69,10 @@ Napi::Value ProgInfo(const Napi::CallbackInfo& info) {
   uint32_t len = sizeof(pi);
   BeginLog();
   if (int err = bpf_obj_get_info_by_fd(fd, &pi, &len)) throw ErrnoError(env, "bpfProgInfo", err);
-  static const char* digits = "0123456789abcdef";
-  std::string tag;
-  for (unsigned char c : pi.tag) {
-    tag.push_back(digits[c >> 4]);
-    tag.push_back(digits[c & 15]);
-  }
   Napi::Object o = Napi::Object::New(env);
   o.Set("id", pi.id);
   o.Set("name", pi.name);
-  o.Set("tag", tag);
+  o.Set("tag", Hex(pi.tag, sizeof(pi.tag)));
   o.Set("type", pi.type);
   return o;
 }

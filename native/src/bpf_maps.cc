@@ -28,11 +28,16 @@ bool IsPerCpu(uint32_t type) {
          type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
 }
 
-MapShape Shape(Napi::Env env, int fd, const char* fn) {
+struct bpf_map_info MapInfo(Napi::Env env, int fd, const std::string& op) {
   struct bpf_map_info mi = {};
   uint32_t len = sizeof(mi);
   BeginLog();
-  if (int err = bpf_obj_get_info_by_fd(fd, &mi, &len)) throw ErrnoError(env, std::string(fn) + ": map info", err);
+  if (int err = bpf_obj_get_info_by_fd(fd, &mi, &len)) throw ErrnoError(env, op, err);
+  return mi;
+}
+
+MapShape Shape(Napi::Env env, int fd, const char* fn) {
+  struct bpf_map_info mi = MapInfo(env, fd, std::string(fn) + ": map info");
   MapShape s{mi.type, mi.key_size, mi.value_size};
   if (IsPerCpu(mi.type)) {
     int cpus = libbpf_num_possible_cpus();
@@ -46,6 +51,21 @@ void CheckLen(Napi::Env env, const char* fn, const char* what, size_t got, uint3
   if (got != want)
     throw Napi::RangeError::New(env, std::string(fn) + ": " + what + " is " + std::to_string(got) + " bytes, the map takes " +
                                          std::to_string(want));
+}
+
+// The (fd, key) lookup and delete take, the key checked against the map.
+struct Keyed {
+  int fd;
+  Napi::Buffer<uint8_t> key;
+  MapShape shape;
+};
+
+Keyed KeyedArgs(const Napi::CallbackInfo& info, const char* fn) {
+  int fd = FdArg(info, 0, fn);
+  auto key = BufferArg(info, 1, fn, "key");
+  MapShape s = Shape(info.Env(), fd, fn);
+  CheckLen(info.Env(), fn, "key", key.Length(), s.key_size);
+  return {fd, key, s};
 }
 
 // bpfMapUpdate(fd, key, value, flags, netns?) — netns matters for devmaps:
@@ -67,12 +87,9 @@ Napi::Value Update(const Napi::CallbackInfo& info) {
 // bpfMapLookup(fd, key) -> Buffer | null (ENOENT)
 Napi::Value Lookup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = FdArg(info, 0, "bpfMapLookup");
-  auto key = BufferArg(info, 1, "bpfMapLookup", "key");
-  MapShape s = Shape(env, fd, "bpfMapLookup");
-  CheckLen(env, "bpfMapLookup", "key", key.Length(), s.key_size);
-  auto value = Napi::Buffer<uint8_t>::New(env, s.value_size);
-  if (bpf_map_lookup_elem(fd, key.Data(), value.Data()) != 0) {
+  Keyed k = KeyedArgs(info, "bpfMapLookup");
+  auto value = Napi::Buffer<uint8_t>::New(env, k.shape.value_size);
+  if (bpf_map_lookup_elem(k.fd, k.key.Data(), value.Data()) != 0) {
     if (errno == ENOENT) return env.Null();
     throw ErrnoError(env, "bpf_map_lookup_elem", errno);
   }
@@ -82,11 +99,8 @@ Napi::Value Lookup(const Napi::CallbackInfo& info) {
 // bpfMapDelete(fd, key) -> true if deleted, false if absent
 Napi::Value Delete(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = FdArg(info, 0, "bpfMapDelete");
-  auto key = BufferArg(info, 1, "bpfMapDelete", "key");
-  MapShape s = Shape(env, fd, "bpfMapDelete");
-  CheckLen(env, "bpfMapDelete", "key", key.Length(), s.key_size);
-  if (bpf_map_delete_elem(fd, key.Data()) != 0) {
+  Keyed k = KeyedArgs(info, "bpfMapDelete");
+  if (bpf_map_delete_elem(k.fd, k.key.Data()) != 0) {
     if (errno == ENOENT) return Napi::Boolean::New(env, false);
     throw ErrnoError(env, "bpf_map_delete_elem", errno);
   }
@@ -120,19 +134,7 @@ Napi::Value Keys(const Napi::CallbackInfo& info) {
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = FdArg(info, 0, "bpfMapInfo");
-  struct bpf_map_info mi = {};
-  uint32_t len = sizeof(mi);
-  BeginLog();
-  if (int err = bpf_obj_get_info_by_fd(fd, &mi, &len)) throw ErrnoError(env, "bpfMapInfo", err);
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("id", mi.id);
-  o.Set("name", mi.name);
-  o.Set("type", mi.type);
-  o.Set("keySize", mi.key_size);
-  o.Set("valueSize", mi.value_size);
-  o.Set("maxEntries", mi.max_entries);
-  o.Set("flags", mi.map_flags);
-  return o;
+  return MapInfoObject(env, MapInfo(env, fd, "bpfMapInfo"));
 }
 
 Napi::Value PossibleCpus(const Napi::CallbackInfo& info) {

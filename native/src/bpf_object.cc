@@ -24,16 +24,6 @@ struct ObjectCloser {
   void operator()(struct bpf_object* obj) const { bpf_object__close(obj); }
 };
 
-std::string Hex(const unsigned char* p, size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; i++) {
-    s.push_back(digits[p[i] >> 4]);
-    s.push_back(digits[p[i] & 15]);
-  }
-  return s;
-}
-
 // bpfLoadObject(file, { pinRoot?: string, attachTypes?: { [prog]: 'xdp' } })
 // Without pinRoot every map is private to this load (nothing is pinned).
 // `attachTypes` loads a devmap program as a plain XDP program: the same
@@ -69,18 +59,22 @@ Napi::Value LoadObject(const Napi::CallbackInfo& info) {
   // compares map_flags verbatim, and the kernel adds BPF_F_RDONLY_PROG to
   // every devmap it creates, so libbpf would refuse to reuse our own pinned
   // steer_ports. We compare everything else exactly and hand libbpf the fd.
-  std::vector<bool> had_pin;
-  std::vector<std::string> pin_paths;
+  // Per map, in bpf_object__for_each_map order: where it is pinned and
+  // whether that pin was reused.
+  struct Pin {
+    std::string path;
+    bool reused;
+  };
+  std::vector<Pin> pins;
   struct bpf_map* map;
   bpf_object__for_each_map(map, obj.get()) {
     // No pin root: private maps (libbpf would otherwise pin to /sys/fs/bpf).
     if (pin_root.empty()) bpf_map__set_pin_path(map, nullptr);
     const char* p = bpf_map__pin_path(map);
     std::string path = p != nullptr ? p : "";
-    pin_paths.push_back(path);
     struct stat st;
     bool pinned = !path.empty() && stat(path.c_str(), &st) == 0;
-    had_pin.push_back(pinned);
+    pins.push_back({path, pinned});
     if (!pinned) continue;
     int fd = bpf_obj_get(path.c_str());
     if (fd < 0) throw ErrnoError(env, "bpf_obj_get(" + path + ")", errno);
@@ -149,26 +143,18 @@ Napi::Value LoadObject(const Napi::CallbackInfo& info) {
 
   Napi::Array maps = Napi::Array::New(env);
   n = 0;
-  size_t idx = 0;
   bpf_object__for_each_map(map, obj.get()) {
-    bool reused = idx < had_pin.size() && had_pin[idx];
-    idx++;
+    const Pin& pin = pins[n];
     int fd = dup_or_throw(bpf_map__fd(map), bpf_map__name(map));
     struct bpf_map_info mi = {};
     uint32_t len = sizeof(mi);
     bpf_obj_get_info_by_fd(fd, &mi, &len);
-    Napi::Object m = Napi::Object::New(env);
+    Napi::Object m = MapInfoObject(env, mi);
+    // The kernel's name is cut to BPF_OBJ_NAME_LEN - 1; libbpf has it whole.
     m.Set("name", bpf_map__name(map));
     m.Set("fd", fd);
-    m.Set("id", mi.id);
-    m.Set("type", mi.type);
-    m.Set("keySize", mi.key_size);
-    m.Set("valueSize", mi.value_size);
-    m.Set("maxEntries", mi.max_entries);
-    m.Set("flags", mi.map_flags);
-    m.Set("reused", reused);
-    const std::string& pin = pin_paths[idx - 1];
-    if (!pin.empty()) m.Set("pinPath", pin);
+    m.Set("reused", pin.reused);
+    if (!pin.path.empty()) m.Set("pinPath", pin.path);
     maps.Set(n++, m);
   }
   result.Set("maps", maps);

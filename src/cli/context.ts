@@ -5,7 +5,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { controlCall } from '../daemon/control/client.js';
 import { DEFAULT_CONTROL_SOCKET } from '../daemon/control/protocol.js';
 import { json } from './format.js';
-import type { Config } from '../daemon/config-schema.js';
 
 /** Exit codes (documented in README.md). */
 export const EXIT = { ok: 0, error: 1, usage: 2, noDaemon: 3, notFound: 4, permission: 5, config: 6 } as const;
@@ -28,39 +27,40 @@ export interface CliSettings {
   logFile?: string;
 }
 
-/**
- * control.socket and log.file of the config at cliConfigPath(), if it exists
- * and has them. Read with the YAML parser only (the daemon validates the
- * file); yaml is loaded only when there is a file, so commands start fast.
- */
-export async function cliSettings(): Promise<CliSettings> {
-  const path = cliConfigPath();
-  try {
-    if (!existsSync(path)) return {};
-    const { parse } = await import('yaml');
-    const c = parse(readFileSync(path, 'utf8')) as { control?: { socket?: unknown }; log?: { file?: unknown } } | null;
-    return {
-      ...(typeof c?.control?.socket === 'string' ? { socket: c.control.socket } : {}),
-      ...(typeof c?.log?.file === 'string' ? { logFile: c.log.file } : {}),
-    };
-  } catch {
-    return {};
-  }
-}
+const configFiles = new Map<string, Promise<unknown>>();
 
 /**
- * The config at cliConfigPath(), validated, if it exists and is valid (the
- * daemon reports problems with it). The parser is loaded on first use.
+ * The config file at cliConfigPath() as plain YAML; undefined when it is
+ * absent or unreadable. Not validated (the daemon does that). Read once per
+ * process; yaml is loaded only when there is a file, so commands start fast.
  */
-export async function cliConfig(): Promise<Config | undefined> {
+export function cliConfigFile(): Promise<unknown> {
   const path = cliConfigPath();
+  let doc = configFiles.get(path);
+  if (!doc) {
+    doc = readYaml(path);
+    configFiles.set(path, doc);
+  }
+  return doc;
+}
+
+async function readYaml(path: string): Promise<unknown> {
   try {
     if (!existsSync(path)) return undefined;
-    const { parseConfig } = await import('../daemon/config.js');
-    return parseConfig(readFileSync(path, 'utf8'), path);
+    const { parse } = await import('yaml');
+    return parse(readFileSync(path, 'utf8')) as unknown;
   } catch {
     return undefined;
   }
+}
+
+/** control.socket and log.file of the config file, when it has them. */
+export async function cliSettings(): Promise<CliSettings> {
+  const c = (await cliConfigFile()) as { control?: { socket?: unknown }; log?: { file?: unknown } } | null | undefined;
+  return {
+    ...(typeof c?.control?.socket === 'string' ? { socket: c.control.socket } : {}),
+    ...(typeof c?.log?.file === 'string' ? { logFile: c.log.file } : {}),
+  };
 }
 
 export class CliContext {

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ControlClientError } from '../daemon/control/client.js';
 import { ConfigError } from '../daemon/config-error.js';
-import { cliVersion } from './version.js';
+import { packageVersion } from '../daemon/version.js';
 import { LogFilterError } from '../log/filter.js';
 import { CliContext, EXIT, fail } from './context.js';
 import { registerDaemon } from './commands/daemon.js';
@@ -42,7 +42,7 @@ export function buildProgram(): { program: Command; ctx: CliContext } {
   program
     .name('ipsec-offload')
     .description('IPsec hardware offload beside strongSwan charon: the daemon and its CLI')
-    .version(cliVersion())
+    .version(packageVersion())
     .option('--socket <path>', 'control socket of the daemon (default: $IPSEC_OFFLOAD_SOCKET, control.socket in the config file, /run/ipsec-offload/control.sock)')
     .option('--json', 'machine-readable output (stable field names, see README.md)')
     .showHelpAfterError()

@@ -9,8 +9,6 @@ import { ConfigError } from './config-error.js';
 
 export { ConfigError };
 
-export const DEFAULT_CONFIG_PATH = '/etc/ipsec-offload/config.yaml';
-
 export function parseConfig(text: string, path = '<config>'): Config {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {

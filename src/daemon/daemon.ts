@@ -2,8 +2,6 @@
 // service and the control socket; signals (TERM/INT stop, HUP reloads the
 // config and reopens the log file, USR1 only reopens the log file).
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { XfrmClient } from '../xfrm/client.js';
 import { XfrmMonitor } from '../xfrm/monitor.js';
 import { LinkClient } from '../link/client.js';
@@ -18,6 +16,7 @@ import { ControlServer } from './control/server.js';
 import { registerOffloadCommands } from './commands.js';
 import { executorOptions, plannerConfig } from './planner-config.js';
 import { MODULES, type DaemonModule } from './modules.js';
+import { packageVersion } from './version.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -27,11 +26,6 @@ export interface DaemonOptions {
   prettyStderr?: boolean;
   /** an uncaught error is logged as daemon.crashed and ends the process (exit 70) */
   exitOnCrash?: boolean;
-}
-
-export function packageVersion(): string {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 export interface RunningDaemon {

@@ -41,6 +41,7 @@ import { plan, type Action, type Plan } from '../offload/planner.js';
 import type { PlannerConfig } from '../offload/policy.js';
 import { emptyState, type OffloadState, type SaRecord } from '../offload/types.js';
 import { childInfo, childrenOf, deviceInfo } from './adapters.js';
+import { Cooldowns } from './cooldowns.js';
 
 const ESRCH = 3;
 /** Plan/execute rounds per wake-up; a plan that keeps asking is stopped here and retried on the next event. */
@@ -71,8 +72,10 @@ export class OffloadService {
   #again = false;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
-  /** actions that failed recently, by action key -> retry after */
-  readonly #cooldown = new Map<string, number>();
+  /** actions that failed recently are held off for backoffMs */
+  readonly #cooldown = new Cooldowns<Action>(actionKey);
+  /** SAs whose sa.installed has been logged (a record lives as long as the model keeps the SA) */
+  readonly #announced = new WeakSet<SaRecord>();
   /** resolves when the loop is idle (tests, CLI `--wait`) */
   #idle: (() => void)[] = [];
 
@@ -165,7 +168,6 @@ export class OffloadService {
       return;
     }
     this.state.now = Date.now();
-    const before = this.state.sas.size;
     applyKernelSnapshot(
       this.state,
       states.filter((s) => !isLarval(s)).map((s) => kernelSaInfo(s)),
@@ -173,8 +175,7 @@ export class OffloadService {
     for (const s of states) wipeStateKeys(s);
     for (const sa of this.state.sas.values()) if (sa.seq) this.#esnWindow(sa);
     if (reason !== 'periodic') this.d.log.event('resync', { source: 'xfrm', children: this.state.children.size, sas: this.state.sas.size, reason });
-    if (reason !== 'periodic' || this.state.sas.size !== before) this.schedule();
-    else this.schedule();
+    this.schedule();
   }
 
   /** Runs event-triggered work; a failure is logged, never an unhandled rejection. */
@@ -205,13 +206,12 @@ export class OffloadService {
         this.#again = false;
         this.state.now = Date.now();
         this.#last = plan(this.state, this.#planner);
-        const now = Date.now();
-        const due = this.#last.actions.filter((a) => (this.#cooldown.get(actionKey(a)) ?? 0) <= now);
+        const due = this.#cooldown.due(this.#last.actions, Date.now());
         if (due.length === 0 && !this.#again) break;
         for (const a of due) {
           if (this.#stopped) break;
           const ok = await this.#executor.run(this.state, a);
-          if (!ok) this.#cooldown.set(actionKey(a), Date.now() + this.#planner.backoffMs);
+          if (!ok) this.#cooldown.hold(a, Date.now() + this.#planner.backoffMs);
         }
       }
       this.state.now = Date.now();
@@ -323,14 +323,17 @@ export class OffloadService {
         const sa = this.state.sas.get(key);
         if (!sa || sa.busy) return;
         // Our own swaps delete and re-add: only a GETSA tells a swap from a real delete.
+        let gone: boolean;
         try {
           const s = await this.d.xfrm.getState({ ...e.id });
-          if (isLarval(s)) throw new NetlinkError({ errno: ESRCH, request: 'GETSA (larval)' });
-          applyKernelSa(this.state, kernelSaInfo(s));
+          // A larval ACQUIRE stand-in with the same (daddr, SPI) is not the SA.
+          gone = isLarval(s);
+          if (!gone) applyKernelSa(this.state, kernelSaInfo(s));
           wipeStateKeys(s);
         } catch (err) {
-          if (err instanceof NetlinkError && err.errno === ESRCH && !sa.busy) applyKernelSaDeleted(this.state, key);
+          gone = err instanceof NetlinkError && err.errno === ESRCH;
         }
+        if (gone && !sa.busy) applyKernelSaDeleted(this.state, key);
         this.schedule();
         return;
       }
@@ -382,8 +385,8 @@ export class OffloadService {
 
   /** First sight of an SA charon installed. */
   #announce(sa: SaRecord): void {
-    if (sa.reinstalledByUs || sa.announced) return;
-    sa.announced = true;
+    if (sa.reinstalledByUs || this.#announced.has(sa)) return;
+    this.#announced.add(sa);
     const c = this.state.children.get(sa.child);
     this.d.log.event('sa.installed', {
       spi: spiText(sa.id.spi),

@@ -1,8 +1,7 @@
 // What operators see: rows built from the keyless model and the last plan.
 // These go over the control socket and into `--json`: stable field names.
 import type { Plan } from '../offload/planner.js';
-import type { PlannerConfig } from '../offload/policy.js';
-import { globToRegExp } from '../offload/policy.js';
+import { connMatcher, type PlannerConfig } from '../offload/policy.js';
 import type { OffloadState, Reason, SaRecord } from '../offload/types.js';
 import { spiText } from '../log/events.js';
 
@@ -106,16 +105,6 @@ export function saRows(state: OffloadState, plan: Plan, f: SaFilter = {}, only?:
     .map((sa) => saRow(state, plan, sa))
     .filter((r) => (!match || match(r.conn, r.child)) && (!f.state || r.state === f.state))
     .sort((a, b) => a.conn.localeCompare(b.conn) || a.uniqueid - b.uniqueid || a.dir.localeCompare(b.dir));
-}
-
-/** "lab", "lab/gcm", "*\/gcm" or a glob on either part. */
-export function connMatcher(pattern: string): (conn: string, child: string) => boolean {
-  if (pattern.includes('/')) {
-    const re = globToRegExp(pattern);
-    return (conn, child) => re.test(`${conn}/${child}`);
-  }
-  const re = globToRegExp(pattern);
-  return (conn, child) => re.test(conn) || re.test(child);
 }
 
 export function deviceRows(state: OffloadState, cfg: PlannerConfig): DeviceRow[] {

@@ -1,7 +1,6 @@
 // Which log lines an operator asked for (`ipsec-offload logs --event --conn
 // --spi --level --since`). Pure: options in, a predicate on parsed lines out.
-import { connMatcher } from '../daemon/views.js';
-import { globToRegExp } from '../offload/policy.js';
+import { connMatcher, globToRegExp } from '../offload/policy.js';
 import { EVENT_CATALOGUE, spiText } from './events.js';
 
 export class LogFilterError extends Error {

@@ -188,10 +188,8 @@ export class NetlinkRequester {
    * (NLM_F_DUMP_INTR). Dumps on one socket run one after another.
    */
   dump(m: OutgoingMessage, opts: RequestOptions = {}): Promise<NetlinkMessage[]> {
-    const run = this.#dumpChain.then(
-      () => this.#dumpNow(m, opts),
-      () => this.#dumpNow(m, opts),
-    );
+    // The chain itself never rejects (failures are caught below): one handler.
+    const run = this.#dumpChain.then(() => this.#dumpNow(m, opts));
     this.#dumpChain = run.catch(() => undefined);
     return run;
   }
@@ -318,7 +316,6 @@ export class NetlinkRequester {
   }
 
   #error(p: Pending, errno: number, extack?: string, offset?: number, missingType?: number): NetlinkError {
-    const type = p.request.readUInt16LE(4);
     const d = p.describe;
     let attribute: string | undefined;
     if (offset !== undefined && offset >= NLMSG_HDRLEN) attribute = d?.attributeAt?.(p.request, offset);
@@ -331,7 +328,7 @@ export class NetlinkRequester {
       ...(extack !== undefined ? { extack } : {}),
       ...(offset !== undefined ? { offset } : {}),
       ...(attribute !== undefined ? { attribute } : {}),
-      request: d?.name(type) ?? `netlink type ${type}`,
+      request: this.#name(p),
       seq: p.request.readUInt32LE(8),
     });
   }

@@ -248,24 +248,33 @@ export function applyCharonSynced(state: OffloadState, synced: boolean): void {
 }
 
 /**
- * A full dump: what the model believes present but the dump lacks is gone.
- * Absence alone says someone deleted it (charon, during a rekey whose event
- * has not arrived yet): never reinstalled. Only an SA offloaded to a device
- * that is down or gone counts as lost to the device (the kernel's silent flush).
+ * The kernel lacks an SA the model believed present (absent from a dump, or
+ * missing when a swap looked for it). Only a device that is down or gone
+ * explains that (the kernel's silent flush): lost, and the planner re-adds
+ * it ('reinstall'). Any other absence is someone else's delete (charon's,
+ * during a rekey whose event has not arrived yet) and is never repaired
+ * ('none'; DESIGN §5: an SA is never resurrected with a sequence number we
+ * can only estimate); if charon still has the CHILD_SA, the planner asks it
+ * to rekey.
  */
+export function applyKernelSaMissing(state: OffloadState, sa: SaRecord): 'reinstall' | 'none' {
+  const dev = sa.offloadIfindex !== undefined ? state.devices.get(sa.offloadIfindex) : undefined;
+  if (sa.offloadIfindex !== undefined && (!dev || !dev.up)) {
+    applyKernelSaGone(state, sa.key);
+    return 'reinstall';
+  }
+  applyKernelSaDeleted(state, sa.key);
+  return 'none';
+}
+
+/** A full dump: what the model believes present but the dump lacks is missing (see applyKernelSaMissing). */
 export function applyKernelSnapshot(state: OffloadState, sas: readonly KernelSaInfo[]): void {
   const seen = new Set<string>();
   for (const k of sas) {
     const rec = applyKernelSa(state, k);
     if (rec) seen.add(rec.key);
   }
-  for (const sa of state.sas.values()) {
-    if (seen.has(sa.key) || sa.busy || !sa.present) continue;
-    const dev = sa.offloadIfindex !== undefined ? state.devices.get(sa.offloadIfindex) : undefined;
-    const deviceLoss = sa.offloadIfindex !== undefined && (!dev || !dev.up);
-    if (deviceLoss) applyKernelSaGone(state, sa.key);
-    else applyKernelSaDeleted(state, sa.key);
-  }
+  for (const sa of state.sas.values()) if (!seen.has(sa.key) && !sa.busy && sa.present) applyKernelSaMissing(state, sa);
 }
 
 /** Replay/sequence state from an AEVENT or GETAE. */

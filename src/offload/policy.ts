@@ -60,6 +60,13 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${escaped.join('.*')}$`);
 }
 
+/** "lab", "lab/gcm", "*\/gcm" or a glob on either part (`sa list --conn`, `logs --conn`). */
+export function connMatcher(pattern: string): (conn: string, child: string) => boolean {
+  const re = globToRegExp(pattern);
+  if (pattern.includes('/')) return (conn, child) => re.test(`${conn}/${child}`);
+  return (conn, child) => re.test(conn) || re.test(child);
+}
+
 export function ruleFor(rules: readonly OffloadRule[], ikeName: string, childName: string): OffloadRule | undefined {
   const subject = `${ikeName}/${childName}`;
   return rules.find((r) => globToRegExp(r.match.includes('/') ? r.match : `${r.match}/*`).test(subject));

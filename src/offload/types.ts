@@ -86,8 +86,6 @@ export interface SaRecord {
   reinstalledByUs: boolean;
   /** when the model first saw it (ms since the epoch) */
   firstSeen: number;
-  /** sa.installed was logged for it */
-  announced?: boolean;
   /** someone deleted it on purpose (a DELSA we did not send): never reinstall it */
   deleted?: boolean;
 }

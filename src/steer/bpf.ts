@@ -121,23 +121,33 @@ export class BpfProgram {
   }
 }
 
-/** A pinned program, or undefined when nothing is pinned at `path`. */
-export function openPinnedProgram(name: string, path: string): BpfProgram | undefined {
+/**
+ * The object pinned at `path` as `wrap` makes it from its fd, or undefined
+ * when nothing is pinned there. The fd is closed again if `wrap` throws.
+ */
+function openPinned<T>(what: string, path: string, wrap: (fd: number) => T): T | undefined {
   let fd: number;
   try {
     fd = bpf().bpfObjGet(path);
   } catch (e) {
-    const err = bpfError(`open pinned program ${path}`, e);
+    const err = bpfError(`open pinned ${what} ${path}`, e);
     if (err.code === 'ENOENT') return undefined;
     throw err;
   }
   try {
-    const info = call(`program info ${path}`, (b) => b.bpfProgInfo(fd));
-    return new BpfProgram(name, fd, info.id, info.tag);
+    return wrap(fd);
   } catch (e) {
     bpf().bpfClose(fd);
     throw e;
   }
+}
+
+/** A pinned program, or undefined when nothing is pinned at `path`. */
+export function openPinnedProgram(name: string, path: string): BpfProgram | undefined {
+  return openPinned('program', path, (fd) => {
+    const info = call(`program info ${path}`, (b) => b.bpfProgInfo(fd));
+    return new BpfProgram(name, fd, info.id, info.tag);
+  });
 }
 
 /** A program by its kernel id (e.g. the one attached to a device). */
@@ -149,20 +159,7 @@ export function programById(id: number): BpfProgram {
 
 /** A pinned map, or undefined when nothing is pinned at `path`. */
 export function openPinnedMap(name: string, path: string, perCpu: boolean): BpfMap | undefined {
-  let fd: number;
-  try {
-    fd = bpf().bpfObjGet(path);
-  } catch (e) {
-    const err = bpfError(`open pinned map ${path}`, e);
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  }
-  try {
-    return new BpfMap(name, fd, call(`map info ${path}`, (b) => b.bpfMapInfo(fd)), perCpu);
-  } catch (e) {
-    bpf().bpfClose(fd);
-    throw e;
-  }
+  return openPinned('map', path, (fd) => new BpfMap(name, fd, call(`map info ${path}`, (b) => b.bpfMapInfo(fd)), perCpu));
 }
 
 export function xdpQuery(ifindex: number, netns?: NetnsOption): XdpQuery {

@@ -294,6 +294,17 @@ export class Steering extends SteerReader {
     return call(`resolve ${name}`, (b) => b.ifNameToIndex(name, this.t.netns));
   }
 
+  /** `device` is one of this uplink's ports (has a steer_port_info entry). */
+  hasPort(device: string): boolean {
+    const ifindex = this.resolveDevice(device);
+    return ifindex !== 0 && this.maps.portInfo.lookup(u32(ifindex)) !== null;
+  }
+
+  /** The fdb holds an entry for `mac` (canonical text) on `vlan`. */
+  hasFdb(mac: string, vlan: number): boolean {
+    return validVlan(vlan) && this.maps.fdb.lookup(encodeFdbKey({ mac, vlan })) !== null;
+  }
+
   private requireReady(what: string): void {
     if (this.pendingUpgrade) throw new SteerUsageError(`${what}: a new build of the programs is loaded; attach() first so the ports run it`);
   }
@@ -412,7 +423,7 @@ function detachResolved(t: Resolved): SteerDetachReport {
       : [];
   try {
     // The uplink first: from then on its frames take the stack.
-    const uplinkIndex = call(`resolve ${t.uplink}`, (b) => b.ifNameToIndex(t.uplink, t.netns));
+    const uplinkIndex = t.ifindex;
     if (uplinkIndex === 0) report.uplinkXdp = 'device gone';
     else {
       const q = xdpQuery(uplinkIndex, t.netns);

@@ -1,6 +1,7 @@
 // What `steer status` and `steer list` show: plain objects (numbers, strings,
 // null), ready for JSON.stringify and for a table printer. Counters are sums
 // over CPUs, exact up to 2^53.
+import { spiText } from '../log/events.js';
 import { call, xdpQuery, type NetnsOption } from './bpf.js';
 import type { PortXdp } from './desired.js';
 import type { SteerMaps, SteerPrograms } from './object.js';
@@ -154,6 +155,6 @@ export function listView(c: ViewContext): SteerListView {
       xdp: portXdp(p.ifindex, c.programs.portRx?.id ?? -1, c.netns),
       counters: readPortStats(c.maps, p.slot),
     })),
-    esp: readEsp(c.maps).map((e) => ({ ...e, spiHex: `0x${e.spi.toString(16).padStart(8, '0')}` })),
+    esp: readEsp(c.maps).map((e) => ({ ...e, spiHex: spiText(e.spi) })),
   };
 }

@@ -209,6 +209,10 @@ export function planXfrmi(input: PlanInput, settings: XfrmiSettings): XfrmiPlan 
 
   function planRoutes(w: WantedInterface, own: ObservedLink): RouteRow[] {
     const out: RouteRow[] = [];
+    const refuse = (r: WantedRoute, message: string): void => {
+      conflicts.push({ kind: 'route-exists', ifId: w.ifId, subject: r.key.dst, message });
+      out.push(wantedRouteRow(r, 'conflict', message));
+    };
     for (const r of w.routes) {
       if (r.skip) {
         out.push(wantedRouteRow(r, 'skipped', r.skip));
@@ -233,30 +237,16 @@ export function planXfrmi(input: PlanInput, settings: XfrmiSettings): XfrmiPlan 
       const holderId = claimed.get(k);
       if (holderId !== undefined && holderId !== w.ifId) {
         const holder = ours.get(holderId);
-        const c: Conflict = {
-          kind: 'route-exists',
-          ifId: w.ifId,
-          subject: r.key.dst,
-          message: `the route to ${r.key.dst} (table ${r.key.table}, metric ${r.key.metric}) is held by if_id ${holderId}${holder ? ` (${holder.name})` : ''}, whose CHILD_SAs still want it: one destination, one route`,
-        };
-        conflicts.push(c);
-        out.push(wantedRouteRow(r, 'conflict', c.message));
+        refuse(r, `the route to ${r.key.dst} (table ${r.key.table}, metric ${r.key.metric}) is held by if_id ${holderId}${holder ? ` (${holder.name})` : ''}, whose CHILD_SAs still want it: one destination, one route`);
         continue;
       }
-      const other = existing.find((x) => !(x.protocol === ROUTE_PROTOCOL && x.oif !== undefined && oursByIndex.has(x.oif)));
+      const other = existing.find((x) => !isOurRoute(x, oursByIndex));
       if (other) {
-        const c: Conflict = {
-          kind: 'route-exists',
-          ifId: w.ifId,
-          subject: r.key.dst,
-          message: `a route to ${r.key.dst} (table ${r.key.table}, metric ${r.key.metric}) already exists${other.oif ? ` via ${linkName(other.oif)}` : ''} and is not ours: not replaced`,
-        };
-        conflicts.push(c);
-        out.push(wantedRouteRow(r, 'conflict', c.message));
+        refuse(r, `a route to ${r.key.dst} (table ${r.key.table}, metric ${r.key.metric}) already exists${other.oif ? ` via ${linkName(other.oif)}` : ''} and is not ours: not replaced`);
         continue;
       }
       claimed.set(k, w.ifId);
-      const idleOurs = existing.find((x) => x.protocol === ROUTE_PROTOCOL && x.oif !== undefined && oursByIndex.has(x.oif));
+      const idleOurs = existing.find((x) => isOurRoute(x, oursByIndex));
       if (idleOurs) {
         // Ours, on an interface that no longer wants it (a new if_id after a
         // reauthentication): move it over in one replace, no gap.

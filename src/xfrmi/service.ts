@@ -3,6 +3,7 @@
 // namespace's links and routes, runs the pure planner and applies its
 // actions - round after round until nothing is left - and re-plans when a
 // grace period ends, a link/address changes, or the resync interval passes.
+import { Cooldowns } from '../daemon/cooldowns.js';
 import type { LinkClient } from '../link/client.js';
 import type { LinkMonitor } from '../link/monitor.js';
 import type { EventLogger } from '../log/logger.js';
@@ -18,6 +19,8 @@ import { planXfrmi } from './plan.js';
 import type { Action, Conflict, XfrmiPlan, XfrmiRow } from './types.js';
 
 const EVENTS = ['child-updown', 'child-rekey', 'ike-updown', 'ike-rekey'] as const;
+/** rtnetlink events that can change the plan (overrun: some were lost, read again). */
+const LINK_EVENTS = ['newlink', 'dellink', 'newaddr', 'deladdr', 'overrun'] as const;
 /** Plan/apply rounds per pass: create, then set up, then routes need three. */
 const MAX_ROUNDS = 8;
 /** A failed action is not retried before this (the next pass after it does). */
@@ -48,10 +51,11 @@ export class XfrmiService {
   #buffered: ViciEvent[] = [];
   #idleSince = new Map<string, number>();
   #last: XfrmiPlan | undefined;
-  readonly #cooldown = new Map<string, number>();
+  readonly #cooldown = new Cooldowns<Action>(actionKey);
   /** interfaces seen or created by this process (the rest are announced as adopted) */
   readonly #known = new Set<number>();
-  readonly #reported = new Map<string, Conflict>();
+  /** keys of the conflicts the last plan had (logged when they appeared) */
+  #reported = new Set<string>();
   /** if_id -> the last change the kernel refused, until one succeeds */
   readonly #errors = new Map<number, string>();
   #running = false;
@@ -98,12 +102,12 @@ export class XfrmiService {
     vici.on('event', onEvent);
     vici.on('disconnected', onDown);
     vici.on('reconnected', onUp);
-    for (const ev of ['newlink', 'dellink', 'newaddr', 'deladdr', 'overrun'] as const) linkMonitor.on(ev, onLink);
+    for (const ev of LINK_EVENTS) linkMonitor.on(ev, onLink);
     this.#off.push(() => {
       vici.off('event', onEvent);
       vici.off('disconnected', onDown);
       vici.off('reconnected', onUp);
-      for (const ev of ['newlink', 'dellink', 'newaddr', 'deladdr', 'overrun'] as const) linkMonitor.off(ev, onLink);
+      for (const ev of LINK_EVENTS) linkMonitor.off(ev, onLink);
     });
     // A no-op for names the offload service subscribed on this session already.
     await vici.subscribe([...EVENTS]);
@@ -225,19 +229,18 @@ export class XfrmiService {
         this.#again = false;
         const plan = await this.#plan();
         if (!plan) break;
-        const now = this.#clock();
-        const due = plan.actions.filter((a) => (this.#cooldown.get(actionKey(a)) ?? 0) <= now);
+        const due = this.#cooldown.due(plan.actions, this.#clock());
         if (due.length === 0) break;
         for (const a of due) {
           if (this.#stopped) break;
           try {
             const created = await applyAction(this.#d.links, this.#d.log, a);
             if (created !== undefined) this.#known.add(created);
-            this.#cooldown.delete(actionKey(a));
+            this.#cooldown.clear(a);
             this.#errors.delete(a.ifId);
           } catch (e) {
             // Logged as xfrmi.error by applyAction; the plan will ask again.
-            this.#cooldown.set(actionKey(a), this.#clock() + RETRY_MS);
+            this.#cooldown.hold(a, this.#clock() + RETRY_MS);
             this.#errors.set(a.ifId, e instanceof XfrmiApplyError ? e.summary : String(e));
           }
         }
@@ -302,8 +305,7 @@ export class XfrmiService {
         'warn',
       );
     }
-    this.#reported.clear();
-    for (const [k, c] of now) this.#reported.set(k, c);
+    this.#reported = new Set(now.keys());
   }
 
   /** A timer for the next grace expiry or retry. */
@@ -312,7 +314,7 @@ export class XfrmiService {
     this.#wake = undefined;
     if (this.#stopped) return;
     const now = this.#clock();
-    const times = [this.#last?.wakeAt ?? null, ...[...this.#cooldown.values()].filter((t) => t > now)].filter((t): t is number => t !== null);
+    const times = [this.#last?.wakeAt ?? undefined, this.#cooldown.nextAfter(now)].filter((t): t is number => t !== undefined);
     if (times.length === 0) return;
     const at = Math.min(...times);
     this.#wake = setTimeout(() => this.schedule(), Math.max(0, at - now) + 5);

@@ -174,7 +174,7 @@ export interface PlanInput {
 }
 
 export interface XfrmiPlan {
-  /** in order: route removals, interface removals, creations, repairs, route additions */
+  /** in order: creations, repairs (up, MTU), route replacements and additions, route removals, interface removals */
   actions: Action[];
   rows: XfrmiRow[];
   conflicts: Conflict[];

@@ -49,14 +49,18 @@ function render(v: XfrmiListView, now: number): string {
 }
 
 function state(r: XfrmiRow, now: number): string {
-  if (r.state === 'idle' && r.removeAt !== null) return `idle (goes in ${Math.max(0, Math.ceil((r.removeAt - now) / 1000))}s)`;
+  if (r.state === 'idle' && r.removeAt !== null) return `idle (goes in ${secondsLeft(r.removeAt, now)}s)`;
   return r.state;
 }
 
 function route(x: RouteRow, now: number): string {
   const where = `${x.dst}${x.table === 254 ? '' : ` table ${x.table}`}`;
   if (x.state === 'installed') return where;
-  if (x.state === 'idle' && x.removeAt !== null) return `${where} (idle, goes in ${Math.max(0, Math.ceil((x.removeAt - now) / 1000))}s)`;
+  if (x.state === 'idle' && x.removeAt !== null) return `${where} (idle, goes in ${secondsLeft(x.removeAt, now)}s)`;
   if (x.state === 'skipped') return `${where} (skipped: ${x.reason ?? ''})`;
   return `${where} (${x.state})`;
+}
+
+function secondsLeft(at: number, now: number): number {
+  return Math.max(0, Math.ceil((at - now) / 1000));
 }

@@ -19,6 +19,7 @@
 import type { LinkClient } from '../../link/client.js';
 import type { Link } from '../../link/link-view.js';
 import type { LinkMonitor } from '../../link/monitor.js';
+import { spiText } from '../../log/events.js';
 import type { EventLogger } from '../../log/logger.js';
 import type { NetnsSpec } from '../../netlink/netns.js';
 import type { OffloadState } from '../../offload/types.js';
@@ -285,7 +286,7 @@ export class SteerService {
       const want = normalizeMac(key.mac);
       let name = key.uplink;
       if (name === undefined) {
-        const having = [...this.#uplinks].filter(([, u]) => u.steering?.list().fdb.some((f) => f.mac === want && f.vlan === vlan));
+        const having = [...this.#uplinks].filter(([, u]) => u.steering?.hasFdb(want, vlan));
         if (having.length > 1) {
           throw new SteerInvalidError([{ at: 'del', message: `${want} vlan ${vlan} is on ${having.map(([n]) => n).join(' and ')}: name the uplink (--uplink)` }]);
         }
@@ -339,7 +340,7 @@ export class SteerService {
   }
 
   #uplinkWithPort(port: string): [string, Steering] {
-    const having = [...this.#uplinks].filter(([, u]) => u.steering?.list().ports.some((p) => p.device === port));
+    const having = [...this.#uplinks].filter(([, u]) => u.steering?.hasPort(port));
     if (having.length === 1) {
       const [name, u] = having[0] as [string, Uplink];
       return [name, u.steering as Steering];
@@ -522,7 +523,7 @@ export function opsText(applied: readonly AppliedOp[]): string[] {
     switch (o.op) {
       case 'esp-add':
       case 'esp-delete':
-        return `${o.op} vlan ${o.esp.vlan} ${o.esp.daddr} spi 0x${o.esp.spi.toString(16).padStart(8, '0')}`;
+        return `${o.op} vlan ${o.esp.vlan} ${o.esp.daddr} spi ${spiText(o.esp.spi)}`;
       case 'fdb-set':
         return `fdb-set ${o.entry.mac} vlan ${o.entry.vlan} -> ifindex ${o.entry.ifindex}${o.entry.strip ? ' (pop)' : ''} [${o.entry.origin}]`;
       case 'fdb-delete':

@@ -83,7 +83,13 @@ export function uplinkNames(configured: readonly string[], base: PinBase, only: 
   return [...new Set([...configured, ...pinnedUplinks(base.pinRoot)])].sort();
 }
 
-function withReader<T>(uplink: string, base: PinBase, read: (r: SteerReader) => T): T | undefined {
+/**
+ * `read` on the daemon's own handle for the uplink (from `own`), else on its
+ * pins opened for the call; undefined when nothing is pinned.
+ */
+function readUplink<T>(uplink: string, base: PinBase, own: (uplink: string) => SteerReader | undefined, read: (r: SteerReader) => T): T | undefined {
+  const mine = own(uplink);
+  if (mine) return read(mine);
   let r: SteerReader;
   try {
     r = inspectSteering({ uplink, pinRoot: base.pinRoot, ...(base.netns ? { netns: base.netns } : {}) });
@@ -113,8 +119,7 @@ export function uplinkStatuses(
   const out: SteerUplinkStatus[] = [];
   for (const uplink of names) {
     const daemon = daemonOf(uplink);
-    const mine = own(uplink);
-    const status = mine ? mine.status() : withReader(uplink, base, (r) => r.status());
+    const status = readUplink(uplink, base, own, (r) => r.status());
     if (status) out.push({ ...status, pinned: true, daemon });
     else if (daemon) out.push({ uplink, pinned: false, daemon });
     else if (strict) throw new SteerNotFoundError(uplink, pinDirFor(base.pinRoot, uplink));
@@ -131,8 +136,7 @@ export function uplinkListings(
 ): SteerListView[] {
   const out: SteerListView[] = [];
   for (const uplink of names) {
-    const mine = own(uplink);
-    const list = mine ? mine.list() : withReader(uplink, base, (r) => r.list());
+    const list = readUplink(uplink, base, own, (r) => r.list());
     if (list) out.push(list);
     else if (strict) throw new SteerNotFoundError(uplink, pinDirFor(base.pinRoot, uplink));
   }

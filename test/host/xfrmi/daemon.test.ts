@@ -6,31 +6,14 @@
 // real veth holding the name of another if_id's interface must be left alone
 // and reported. Config errors come from the real CLI. Interfaces that really
 // exist, routes and traffic are the lab's (test/lab/xfrmi).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { charonPair, type CharonPair } from '../vici/support/pair.js';
 import { waitFor } from '../vici/support/charon.js';
+import { TestDaemon, cli, events } from '../vf/support/daemon.js';
 import type { XfrmiListView } from '../../../src/xfrmi/commands.js';
-
-const ROOT = resolve(import.meta.dirname, '../../..');
-const CLI = join(ROOT, 'src/cli/main.ts');
-
-function cli(args: string[], timeoutMs = 60_000): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs });
-  return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-function events(file: string, name: string): Record<string, unknown>[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((e) => e.event === name);
-}
 
 describe('xfrmi config errors (the real CLI refuses to start the daemon)', () => {
   let dir: string;
@@ -60,7 +43,7 @@ describe('xfrmi config errors (the real CLI refuses to start the daemon)', () =>
 describe('xfrmi in the running daemon, with real charons', () => {
   let pair: CharonPair;
   let dir: string;
-  let daemon: ChildProcess | undefined;
+  let daemon: TestDaemon | undefined;
   let log: string;
   let socket: string;
   let vethIndex: string;
@@ -104,17 +87,12 @@ describe('xfrmi in the running daemon, with real charons', () => {
         '',
       ].join('\n'),
     );
-    daemon = spawn(process.execPath, ['--import', 'tsx', CLI, 'daemon', '--config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    daemon.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-    await waitFor('the daemon to start', () => (events(log, 'daemon.started').length > 0 ? true : daemon?.exitCode !== null ? Promise.reject(new Error(`daemon exited: ${stderr}`)) : undefined), 60_000, 200);
+    daemon = new TestDaemon(config, log);
+    await daemon.start();
   });
 
   afterAll(async () => {
-    if (daemon && daemon.exitCode === null) {
-      daemon.kill('SIGTERM');
-      await new Promise((r) => daemon?.once('exit', r));
-    }
+    await daemon?.stop();
     await pair?.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

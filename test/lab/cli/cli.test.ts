@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runInLab, scenarioScript, type LabRun } from '../harness/scenario.js';
 import type { SaRow, DeviceRow } from '../../../src/daemon/views.js';
 import type { StatusView } from '../../../src/daemon/commands.js';
-import { expectNoKeyLeaks } from './key-audit.js';
+import { expectNoKeyLeaks } from '../harness/key-audit.js';
 
 interface Captured {
   rc: number;

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runInLab, type LabRun } from '../harness/scenario.js';
-import { expectNoKeyLeaks } from './key-audit.js';
+import { expectNoKeyLeaks } from '../harness/key-audit.js';
 
 interface Summary {
   installed: number;

@@ -273,12 +273,14 @@ wait_for() {
 }
 
 # ---- key hygiene audit ------------------------------------------------------
-# key_snapshot — remember the keys of every SA now in nsA and nsB (hex, no 0x).
+# key_snapshot — remember the keys of every SA now in the root namespace and
+# every named netns (hex, no 0x).
 key_snapshot() {
   local ns
-  for ns in nsA nsB; do
-    ip -n "$ns" xfrm state 2>/dev/null | sed -n 's/.*\(aead\|enc\|auth\|auth-trunc\) [^ ]* 0x\([0-9a-f]*\).*/\2/p'
-  done >> "$LAB_TMP/keys.txt"
+  {
+    ip xfrm state 2>/dev/null
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do ip -n "$ns" xfrm state 2>/dev/null; done
+  } | sed -n 's/.*\(aead\|enc\|auth\|auth-trunc\) [^ ]* 0x\([0-9a-f]*\).*/\2/p' >> "$LAB_TMP/keys.txt"
 }
 
 # key_audit NAME — grep every log and result for any remembered key; result NAME = {keys, files, leaks}.
@@ -310,25 +312,16 @@ nsim_count_json() {
 # ---- demo ---------------------------------------------------------------------
 # Helpers of scripts/demo/guest.sh and test/lab/cli/, usable by any scenario.
 
-# key_snapshot_all — like key_snapshot, in every netns and the root namespace.
-key_snapshot_all() {
-  local ns
-  {
-    ip xfrm state 2>/dev/null
-    for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do ip -n "$ns" xfrm state 2>/dev/null; done
-  } | sed -n 's/.*\(aead\|enc\|auth\|auth-trunc\) [^ ]* 0x\([0-9a-f]*\).*/\2/p' >> "$LAB_TMP/keys.txt"
-}
-
 # key_guard [NAME] — key hygiene over a whole scenario, in one line at its top:
 # samples the keys of every SA in every netns every 0.5 s in the background
 # (SAs that come and go between steps are caught too) and, when the script
 # exits, successful or not, runs key_audit NAME (default: keys) over every log
 # and result file. Assert it with expectNoKeyLeaks(run) from
-# test/lab/cli/key-audit.ts. (It owns the EXIT trap.)
+# test/lab/harness/key-audit.ts. (It owns the EXIT trap.)
 key_guard() {
   KEY_GUARD_NAME=${1:-keys}
-  key_snapshot_all
-  ( while :; do key_snapshot_all; sleep 0.5; done ) > /dev/null 2>&1 &
+  key_snapshot
+  ( while :; do key_snapshot; sleep 0.5; done ) > /dev/null 2>&1 &
   KEY_GUARD_PID=$!
   trap key_guard_end EXIT
 }
@@ -348,7 +341,7 @@ key_guard_check() {
   kill "$KEY_GUARD_PID" 2> /dev/null || true
   wait "$KEY_GUARD_PID" 2> /dev/null || true
   KEY_GUARD_PID=
-  key_snapshot_all
+  key_snapshot
   key_audit "$KEY_GUARD_NAME"
 }
 

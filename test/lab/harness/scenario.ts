@@ -6,6 +6,12 @@ import { join } from 'node:path';
 import { ensureLab, type LabInfo } from './setup.js';
 import { runVm, type VmOptions, type VmResult } from './vm.js';
 
+/** What the guest helper `capture NAME CMD...` (test/lab/guest/lib.sh) stores: exit code and output. */
+export interface Captured {
+  rc: number;
+  out: string;
+}
+
 let lab: LabInfo | undefined;
 
 /** The prepared lab (built on first use in this process; cached on disk). */

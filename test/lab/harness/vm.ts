@@ -60,9 +60,11 @@ export async function runVm(o: VmOptions): Promise<VmResult> {
   // module loader), about one start in six; gdb showed no native library
   // involved, and disabling AVX did not help. With thread=single, 25 starts
   // under gdb: no crash. Two lab VMs at a time still fill two cores.
+  // LAB_TCG_THREAD=multi brings the old mode back (scripts/dev/guest-node-starts.sh).
+  const tcgThread = process.env.LAB_TCG_THREAD === 'multi' ? 'multi' : 'single';
   const args = [
     '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none',
-    '-accel', 'tcg,thread=single', '-cpu', 'max', '-machine', 'pc',
+    '-accel', `tcg,thread=${tcgThread}`, '-cpu', 'max', '-machine', 'pc',
     '-m', String(o.memMiB ?? 2048), '-smp', String(o.cpus ?? 2), '-no-reboot',
     '-serial', `file:${consoleLog}`,
     '-kernel', o.lab.vmlinuz, '-initrd', o.lab.initramfs,

@@ -2,17 +2,8 @@
 import type { SaRow } from '../../../src/daemon/views.js';
 
 export type { SaRow };
-
-export interface Captured {
-  rc: number;
-  out: string;
-}
-
-export interface KeyAudit {
-  keys: number;
-  files: number;
-  leaks: string;
-}
+export type { Captured } from '../harness/scenario.js';
+export type { KeyAudit } from '../harness/key-audit.js';
 
 /** Daemon log lines (JSON per line) with the given event name. */
 export function events(log: string, name: string): Record<string, unknown>[] {

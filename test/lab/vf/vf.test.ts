@@ -9,7 +9,7 @@
 // else the checkout's dist/cli/main.js.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runInLab, scenarioScript, type LabRun } from '../harness/scenario.js';
-import { expectNoKeyLeaks } from '../cli/key-audit.js';
+import { expectNoKeyLeaks } from '../harness/key-audit.js';
 import { events, type Captured } from '../offload/support.js';
 import type { VfListResult } from '../../../src/vf/commands.js';
 

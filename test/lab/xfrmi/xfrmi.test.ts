@@ -4,21 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runInLab, scenarioScript, type LabRun } from '../harness/scenario.js';
 import type { XfrmiListView } from '../../../src/xfrmi/commands.js';
-import type { SaRow } from '../../../src/daemon/views.js';
-
-interface Captured {
-  rc: number;
-  out: string;
-}
-
-/** Daemon log lines (JSON per line) with the given event name. */
-function events(log: string, name: string): Record<string, unknown>[] {
-  return log
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((e) => e.event === name);
-}
+import { events, type Captured, type SaRow } from '../offload/support.js';
 
 /** RX/TX packet counters of `ip -s -o link show` (one line, fields separated by `\`). */
 function packets(statsLine: string): { rx: number; tx: number } {

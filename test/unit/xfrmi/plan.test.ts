@@ -26,6 +26,12 @@ function summary(a: Action): string {
 
 const ROUTES = { routes: { install: true } };
 
+/** After a reauthentication: if_id 2's interface is up beside the old xfrm1, which still carries the route. */
+const REAUTH_BOTH_UP: Partial<PlanInput> = {
+  children: [child({ uniqueid: 5, ikeId: 2, ifIdIn: 2, ifIdOut: 2 })],
+  observed: ns({ links: [ours(1, 10), ours(2, 11)], routes: [route('10.2.0.0/24', 10, { prefsrc: '10.1.0.1' })] }),
+};
+
 interface Row {
   name: string;
   input: Partial<PlanInput>;
@@ -305,20 +311,13 @@ const rows: Row[] = [
   },
   {
     name: 'reauthentication, new interface up: the route moves over in one replace; the old interface keeps idling',
-    input: {
-      children: [child({ uniqueid: 5, ikeId: 2, ifIdIn: 2, ifIdOut: 2 })],
-      observed: ns({ links: [ours(1, 10), ours(2, 11)], routes: [route('10.2.0.0/24', 10, { prefsrc: '10.1.0.1' })] }),
-    },
+    input: REAUTH_BOTH_UP,
     config: ROUTES,
     actions: ['replace 10.2.0.0/24 t254 m0 dev xfrm2 src=10.1.0.1'],
   },
   {
     name: 'reauthentication, old interface expiring in the same pass: the moved route is not deleted with it',
-    input: {
-      children: [child({ uniqueid: 5, ikeId: 2, ifIdIn: 2, ifIdOut: 2 })],
-      observed: ns({ links: [ours(1, 10), ours(2, 11)], routes: [route('10.2.0.0/24', 10, { prefsrc: '10.1.0.1' })] }),
-      idle: new Map([['if:1', T0 - 30_000]]),
-    },
+    input: { ...REAUTH_BOTH_UP, idle: new Map([['if:1', T0 - 30_000]]) },
     config: ROUTES,
     actions: ['replace 10.2.0.0/24 t254 m0 dev xfrm2 src=10.1.0.1', 'delete xfrm1'],
   },

@@ -6,7 +6,7 @@
 // Host side, in the test:
 //     it('no key in any log or CLI output', () => expectNoKeyLeaks(run));
 import { expect } from 'vitest';
-import type { LabRun } from '../harness/scenario.js';
+import type { LabRun } from './scenario.js';
 
 export interface KeyAudit {
   /** distinct keys seen in `ip xfrm state` during the run */
