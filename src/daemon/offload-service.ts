@@ -218,10 +218,13 @@ export class OffloadService {
       this.#last = plan(this.state, this.#planner);
     } finally {
       this.#running = false;
-      const waiters = this.#idle;
-      this.#idle = [];
-      if (this.#again) this.schedule();
-      else for (const w of waiters) w();
+      // More work came in meanwhile: the waiters wait for that loop too.
+      if (this.#again && !this.#stopped) this.schedule();
+      else {
+        const waiters = this.#idle;
+        this.#idle = [];
+        for (const w of waiters) w();
+      }
     }
   }
 
