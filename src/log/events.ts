@@ -31,6 +31,7 @@ export interface LogEvents {
   'sa.reinstalled': SaFields & { reason: string; oseq: number; margin: number };
   'sa.removed': SaFields & { reason: string };
   'sa.vanished': SaFields & { during: 'swap'; lookup: 'esrch' | 'larval'; repair: 'reinstall' | 'none' };
+  'sa.larval_removed': SaFields & { during: 'swap' | 'load' | 'reinstall'; count: number };
   'sa.swap': SaFields & { op: 'promote' | 'demote'; gapUs: number; oseq: number; finalState: 'delsa' | 'margin' };
   'sa.keys_lost': SaFields & { action: 'rekey' };
   'sa.rekey_requested': { conn: string; child: string; uniqueid: number; reason: string };
@@ -193,6 +194,11 @@ export const EVENT_CATALOGUE: Catalogue = {
     level: 'warn',
     when: 'the kernel lacked an SA the daemon was about to swap. Only an SA offloaded to a device that is down or gone is re-added (device loss); any other absence counts as a delete by someone else and is never repaired: charon rekeys if the CHILD_SA is still up',
     fields: { ...SA, during: '`swap`', lookup: '`esrch` (no such SA) or `larval` (only an ACQUIRE placeholder)', repair: '`reinstall` or `none`' },
+  },
+  'sa.larval_removed': {
+    level: 'warn',
+    when: "a larval ACQUIRE state (no keys) held an SA's SPI ahead of the SA itself, hiding it from GETSA and DELSA; it was deleted. A packet sent in a swap gap creates one; it would otherwise expire after net.core.xfrm_acq_expires and report a hard EXPIRE of the SA's SPI to charon",
+    fields: { ...SA, during: '`swap`, `load` or `reinstall`', count: 'larval states deleted' },
   },
   'sa.swap': {
     level: 'info',

@@ -23,8 +23,8 @@ import {
   applyBusy,
   applyForget,
   applyInstalled,
-  applyKernelSaDeleted,
   applyKernelSaGone,
+  applyKernelSaMissing,
   applyKeysHeld,
   applyOffloadFailure,
   applyProbe,
@@ -37,11 +37,11 @@ import { applyKernelSa } from './model.js';
 import type { OffloadState, Reason, SaRecord } from './types.js';
 import { probeState } from './probe.js';
 import { faultPoint } from './fault.js';
+import { addReplacingLarval, readPastLarval } from './larval.js';
 
 const ESRCH = 3;
 const EINVAL = 22;
 const ENOSPC = 28;
-const EEXIST = 17;
 
 export interface ExecutorOptions {
   /**
@@ -126,7 +126,7 @@ export class Executor {
     if (!sa) return;
     let s: XfrmState;
     try {
-      s = await this.d.xfrm.getState(idOf(sa));
+      s = await this.#read(state, sa, 'load');
     } catch (e) {
       if (isErrno(e, ESRCH)) return applyKernelSaGone(state, key);
       throw e;
@@ -153,12 +153,12 @@ export class Executor {
       // A fresh read: the base of the new copy, and the fallback replay state.
       let before: XfrmState;
       try {
-        before = await this.d.xfrm.getState(idOf(sa));
+        before = await this.#read(state, sa, 'swap');
       } catch (e) {
-        if (isErrno(e, ESRCH)) return this.#vanished(state, key, 'swap', 'esrch');
+        if (isErrno(e, ESRCH)) return this.#vanished(state, key, 'esrch');
         throw e;
       }
-      if (isLarval(before)) return this.#vanished(state, key, 'swap', 'larval');
+      if (isLarval(before)) return this.#vanished(state, key, 'larval');
       this.d.keys.set(key, before);
 
       const t0 = this.d.clock();
@@ -167,7 +167,7 @@ export class Executor {
         final = await this.d.xfrm.deleteState(idOf(sa));
       } catch (e) {
         // Gone under us between our read and our delete.
-        if (isErrno(e, ESRCH)) return this.#vanished(state, key, 'swap', 'esrch');
+        if (isErrno(e, ESRCH)) return this.#vanished(state, key, 'esrch');
         if (!(e instanceof XfrmFinalStateUnavailableError)) throw e;
       }
       // The SA is gone from the kernel now; only this process holds its keys.
@@ -197,7 +197,7 @@ export class Executor {
 
       // Verify, don't trust: a device without offload ops makes the kernel
       // accept the request and install in software, silently.
-      const after = await this.d.xfrm.getState(idOf(sa));
+      const after = await this.#read(state, sa, 'swap');
       const landed = after.offload?.ifindex;
       wipeStateKeys(after);
       this.d.keys.set(key, wanted);
@@ -243,22 +243,22 @@ export class Executor {
     return { ...base, learned: {}, reason: 'backoff' };
   }
 
-  /**
-   * A swap found the kernel lacking the SA. Only a device that is down or
-   * gone explains that (its silent flush): the SA is marked lost and the
-   * planner re-adds it. Any other absence is someone else's delete (charon's,
-   * during a rekey) and is never repaired (DESIGN §5: an SA is never
-   * resurrected with a sequence number we can only estimate); if charon still
-   * has the CHILD_SA, the planner asks it to rekey.
-   */
-  #vanished(state: OffloadState, key: string, during: 'swap', lookup: 'esrch' | 'larval'): void {
+  /** A swap found the kernel lacking the SA: device loss or someone's delete, as applyKernelSaMissing decides. */
+  #vanished(state: OffloadState, key: string, lookup: 'esrch' | 'larval'): void {
     const sa = state.sas.get(key);
     if (!sa) return;
-    const dev = sa.offloadIfindex !== undefined ? state.devices.get(sa.offloadIfindex) : undefined;
-    const deviceLoss = sa.offloadIfindex !== undefined && (!dev || !dev.up);
-    this.d.log.event('sa.vanished', { ...this.#fields(state, sa), during, lookup, repair: deviceLoss ? 'reinstall' : 'none' }, 'warn');
-    if (deviceLoss) applyKernelSaGone(state, key);
-    else applyKernelSaDeleted(state, key);
+    const repair = applyKernelSaMissing(state, sa);
+    this.d.log.event('sa.vanished', { ...this.#fields(state, sa), during: 'swap', lookup, repair }, 'warn');
+  }
+
+  /** GETSA of the SA past larval stand-ins that shadow it (see larval.ts); each removal is logged. */
+  async #read(state: OffloadState, sa: SaRecord, during: 'swap' | 'load' | 'reinstall'): Promise<XfrmState> {
+    const shadows = { removed: 0 };
+    try {
+      return await readPastLarval(this.d.xfrm, idOf(sa), shadows);
+    } finally {
+      if (shadows.removed) this.d.log.event('sa.larval_removed', { ...this.#fields(state, sa), during, count: shadows.removed }, 'warn');
+    }
   }
 
   /** Device loss: the kernel deleted the SA without telling anyone; add it back in software. */
@@ -270,7 +270,7 @@ export class Executor {
     try {
       let larval = false;
       try {
-        const present = await this.d.xfrm.getState(idOf(sa));
+        const present = await this.#read(state, sa, 'reinstall');
         if (!isLarval(present)) {
           // Still (or again) there: nothing lost after all.
           applyKernelSa(state, kernelSaInfo(present));
@@ -369,24 +369,6 @@ export class Executor {
       src: sa.saddr,
       dst: sa.id.daddr,
     };
-  }
-}
-
-/**
- * NEWSA; if a larval ACQUIRE state holds the (daddr, SPI) — see isLarval —
- * UPDSA, which the kernel defines to replace an ACQ state with the full one.
- */
-async function addReplacingLarval(xfrm: XfrmClient, s: XfrmState, id: XfrmStateId): Promise<void> {
-  try {
-    await xfrm.addState(s);
-  } catch (e) {
-    if (!isErrno(e, EEXIST)) throw e;
-    const there = await xfrm.getState(id).catch(() => undefined);
-    if (!there || !isLarval(there)) {
-      if (there) wipeStateKeys(there);
-      throw e;
-    }
-    await xfrm.addState(s, { update: true });
   }
 }
 

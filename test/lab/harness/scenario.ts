@@ -63,7 +63,7 @@ export class LabRun {
     try {
       return JSON.parse(text) as T;
     } catch (e) {
-      throw new LabScenarioError(`${this.name}: results/${name}.json is not JSON (${(e as Error).message}): ${text.slice(0, 200)}`);
+      throw new LabScenarioError(`${this.name}: results/${name}.json is not JSON (${(e as Error).message}): ${text.slice(0, 200)}${this.context()}`);
     }
   }
 

@@ -1,0 +1,79 @@
+// Larval ACQUIRE states that hold an SA's (daddr, SPI): reading and adding
+// the SA past them.
+//
+// charon's outbound policy templates carry the SA's SPI, so a packet that
+// finds no outbound SA (a swap gap, a device loss) makes the kernel create a
+// larval stand-in with that very SPI (see isLarval). The packet path looks
+// for an SA without the state lock and inserts its stand-in afterwards, so a
+// packet sent in a swap gap can insert it just after our NEWSA put the SA
+// back. Both then hold (daddr, SPI); the stand-in, newer, comes first in the
+// kernel's SPI hash, and GETSA and DELSA by SPI reach it, not the SA. Left
+// alone it hides the SA from every later swap and, when it expires
+// (net.core.xfrm_acq_expires, 30 s), the kernel reports a hard EXPIRE for the
+// SA's SPI to charon. Seen in the lab's 50-cycle run (test/lab/offload/offload-cycles).
+import { NetlinkError } from '../netlink/errors.js';
+import type { XfrmClient } from '../xfrm/client.js';
+import { wipeStateKeys, type XfrmState, type XfrmStateId } from '../xfrm/state.js';
+import { isLarval } from './kernel-view.js';
+
+const EEXIST = 17;
+/** Stand-ins removed per read before giving up (one is the race above; more means packets keep racing us). */
+const MAX_SHADOWS = 4;
+
+export interface ShadowReport {
+  /** larval stand-ins deleted ahead of the SA */
+  removed: number;
+}
+
+/**
+ * GETSA of an SA, past larval stand-ins that shadow it: while a keyed state
+ * with the same (daddr, SPI, proto) exists behind one, the stand-in (which
+ * GETSA just returned, so DELSA by SPI reaches it too) is deleted. Returns
+ * the larval state when it is all the kernel has (the SA is missing). Throws
+ * NetlinkError (ESRCH: nothing at all).
+ */
+export async function readPastLarval(xfrm: XfrmClient, id: XfrmStateId, report?: ShadowReport): Promise<XfrmState> {
+  for (let removed = 0; ; removed++) {
+    const s = await xfrm.getState(id);
+    if (!isLarval(s)) return s;
+    if (removed === MAX_SHADOWS || !(await hasKeyedTwin(xfrm, id))) return s;
+    const gone = await xfrm.deleteState(id);
+    if (!isLarval(gone)) {
+      // The SA moved ahead of its stand-in between our GETSA and DELSA (a
+      // hash resize reorders chains): put it back exactly as it ended.
+      try {
+        await addReplacingLarval(xfrm, gone, id);
+      } finally {
+        wipeStateKeys(gone);
+      }
+      continue;
+    }
+    if (report) report.removed++;
+  }
+}
+
+/** A keyed state with id's (daddr, SPI, proto) is in the kernel (a dump sees past the SPI hash order). */
+async function hasKeyedTwin(xfrm: XfrmClient, id: XfrmStateId): Promise<boolean> {
+  const states = await xfrm.dumpStates({ proto: id.proto });
+  const twin = states.some((s) => s.spi === id.spi && s.daddr === id.daddr && !isLarval(s));
+  for (const s of states) wipeStateKeys(s);
+  return twin;
+}
+
+/**
+ * NEWSA; if a larval stand-in holds the (daddr, SPI), UPDSA, which the
+ * kernel defines to replace an ACQ state with the full one.
+ */
+export async function addReplacingLarval(xfrm: XfrmClient, s: XfrmState, id: XfrmStateId): Promise<void> {
+  try {
+    await xfrm.addState(s);
+  } catch (e) {
+    if (!(e instanceof NetlinkError && e.errno === EEXIST)) throw e;
+    const there = await xfrm.getState(id).catch(() => undefined);
+    if (!there || !isLarval(there)) {
+      if (there) wipeStateKeys(there);
+      throw e;
+    }
+    await xfrm.addState(s, { update: true });
+  }
+}
