@@ -12,7 +12,7 @@ const xfrm = await XfrmClient.open({ netns: { name: 'nsA' }, timeoutMs: 30_000 }
 
 async function outboundOseq(): Promise<{ spi: number; oseq: number }> {
   const states = await xfrm.dumpStates({ proto: 'esp' });
-  // Pings in a swap gap leave larval ACQUIRE placeholders (no keys, SPI 0) with the same addresses.
+  // Pings in a swap gap leave larval ACQUIRE placeholders (no keys) with the same addresses and SPI.
   const out = states.find((s) => s.saddr === '10.0.0.1' && s.daddr === '10.0.0.2' && !isLarval(s));
   for (const s of states) wipeStateKeys(s);
   if (!out) throw new Error('no outbound SA 10.0.0.1 -> 10.0.0.2');

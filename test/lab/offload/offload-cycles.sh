@@ -7,7 +7,8 @@ offload_start A
 swanctl_as A --initiate --child gcm --timeout 60 > "$LAB_RUN/logs/initiate.txt" 2>&1
 wait_for 60 sa_count_is A offloaded 2 || lab_fail "SAs not offloaded: $(offload_cli A sa list)"
 key_snapshot
-ip netns exec nsA ping -q -i 0.01 -W 1 10.0.0.2 > "$LAB_RESULTS/ping.txt" 2>&1 &
+# Dense traffic: more packets land in swap gaps, where the larval-state race of offload/larval.ts lives.
+ip netns exec nsA ping -q -i 0.002 -W 1 10.0.0.2 > "$LAB_RESULTS/ping.txt" 2>&1 &
 PING=$!
 lab_node test/lab/offload/cycle.ts "$LAB_TMP/offload/A/control.sock" 50
 sleep 1
