@@ -20,6 +20,7 @@ import { spiText } from '../log/events.js';
 import { Executor, type ExecutorOptions } from '../offload/executor.js';
 import { KeyStore } from '../offload/keystore.js';
 import { isLarval, kernelSaInfo, keyOfState } from '../offload/kernel-view.js';
+import { shadowedStates } from '../offload/larval.js';
 import {
   applyCharonSynced,
   applyChildDown,
@@ -76,6 +77,8 @@ export class OffloadService {
   readonly #cooldown = new Cooldowns<Action>(actionKey);
   /** SAs whose sa.installed has been logged (a record lives as long as the model keeps the SA) */
   readonly #announced = new WeakSet<SaRecord>();
+  /** SAs a resync dump found shadowed by a larval stand-in (offload/larval.ts); cleared by the loop */
+  readonly #shadowed = new Set<string>();
   /** resolves when the loop is idle (tests, CLI `--wait`) */
   #idle: (() => void)[] = [];
 
@@ -172,6 +175,10 @@ export class OffloadService {
       this.state,
       states.filter((s) => !isLarval(s)).map((s) => kernelSaInfo(s)),
     );
+    for (const s of shadowedStates(states)) {
+      const key = keyOfState(s);
+      if (this.state.sas.has(key)) this.#shadowed.add(key);
+    }
     for (const s of states) wipeStateKeys(s);
     for (const sa of this.state.sas.values()) if (sa.seq) this.#esnWindow(sa);
     if (reason !== 'periodic') this.d.log.event('resync', { source: 'xfrm', children: this.state.children.size, sas: this.state.sas.size, reason });
@@ -204,6 +211,11 @@ export class OffloadService {
     try {
       for (let round = 0; round < MAX_ROUNDS && !this.#stopped; round++) {
         this.#again = false;
+        // In the loop, so no swap of the same SA runs meanwhile.
+        for (const key of this.#shadowed) {
+          this.#shadowed.delete(key);
+          await this.#executor.unshadow(this.state, key);
+        }
         this.state.now = Date.now();
         this.#last = plan(this.state, this.#planner);
         const due = this.#cooldown.due(this.#last.actions, Date.now());

@@ -31,7 +31,7 @@ export interface LogEvents {
   'sa.reinstalled': SaFields & { reason: string; oseq: number; margin: number };
   'sa.removed': SaFields & { reason: string };
   'sa.vanished': SaFields & { during: 'swap'; lookup: 'esrch' | 'larval'; repair: 'reinstall' | 'none' };
-  'sa.larval_removed': SaFields & { during: 'swap' | 'load' | 'reinstall'; count: number };
+  'sa.larval_removed': SaFields & { during: 'swap' | 'load' | 'reinstall' | 'resync'; count: number };
   'sa.swap': SaFields & { op: 'promote' | 'demote'; gapUs: number; oseq: number; finalState: 'delsa' | 'margin' };
   'sa.keys_lost': SaFields & { action: 'rekey' };
   'sa.rekey_requested': { conn: string; child: string; uniqueid: number; reason: string };
@@ -198,7 +198,7 @@ export const EVENT_CATALOGUE: Catalogue = {
   'sa.larval_removed': {
     level: 'warn',
     when: "a larval ACQUIRE state (no keys) held an SA's SPI ahead of the SA itself, hiding it from GETSA and DELSA; it was deleted. A packet sent in a swap gap creates one; it would otherwise expire after net.core.xfrm_acq_expires and report a hard EXPIRE of the SA's SPI to charon",
-    fields: { ...SA, during: '`swap`, `load` or `reinstall`', count: 'larval states deleted' },
+    fields: { ...SA, during: '`swap`, `load`, `reinstall` or `resync` (seen in the periodic SAD dump)', count: 'larval states deleted' },
   },
   'sa.swap': {
     level: 'info',

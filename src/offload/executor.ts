@@ -251,8 +251,26 @@ export class Executor {
     this.d.log.event('sa.vanished', { ...this.#fields(state, sa), during: 'swap', lookup, repair }, 'warn');
   }
 
+  /**
+   * A resync dump showed a larval stand-in ahead of this SA (one that came
+   * after the swap's last read): remove it before it expires and reports a
+   * hard EXPIRE of the SA's SPI to charon. Errors are logged, never thrown.
+   */
+  async unshadow(state: OffloadState, key: string): Promise<void> {
+    const sa = state.sas.get(key);
+    if (!sa || sa.busy || !sa.present) return;
+    applyBusy(state, key, true);
+    try {
+      wipeStateKeys(await this.#read(state, sa, 'resync'));
+    } catch (e) {
+      if (!isErrno(e, ESRCH)) this.d.log.pino.error({ event: 'executor.error', action: 'unshadow', spi: spiText(sa.id.spi), dir: sa.dir, error: (e as Error).message });
+    } finally {
+      applyBusy(state, key, false);
+    }
+  }
+
   /** GETSA of the SA past larval stand-ins that shadow it (see larval.ts); each removal is logged. */
-  async #read(state: OffloadState, sa: SaRecord, during: 'swap' | 'load' | 'reinstall'): Promise<XfrmState> {
+  async #read(state: OffloadState, sa: SaRecord, during: 'swap' | 'load' | 'reinstall' | 'resync'): Promise<XfrmState> {
     const shadows = { removed: 0 };
     try {
       return await readPastLarval(this.d.xfrm, idOf(sa), shadows);

@@ -20,6 +20,16 @@ const EEXIST = 17;
 /** Stand-ins removed per read before giving up (one is the race above; more means packets keep racing us). */
 const MAX_SHADOWS = 4;
 
+/**
+ * The keyed states of a dump that a larval stand-in shadows (same daddr,
+ * SPI, proto and family). A dump lists every state, whatever the hash order.
+ */
+export function shadowedStates(states: readonly XfrmState[]): XfrmState[] {
+  const id = (s: XfrmState): string => `${s.family}/${s.daddr}/${String(s.proto)}/${s.spi}`;
+  const larval = new Set(states.filter((s) => isLarval(s) && s.spi !== 0).map(id));
+  return states.filter((s) => !isLarval(s) && larval.has(id(s)));
+}
+
 export interface ShadowReport {
   /** larval stand-ins deleted ahead of the SA */
   removed: number;
@@ -55,7 +65,7 @@ export async function readPastLarval(xfrm: XfrmClient, id: XfrmStateId, report?:
 /** A keyed state with id's (daddr, SPI, proto) is in the kernel (a dump sees past the SPI hash order). */
 async function hasKeyedTwin(xfrm: XfrmClient, id: XfrmStateId): Promise<boolean> {
   const states = await xfrm.dumpStates({ proto: id.proto });
-  const twin = states.some((s) => s.spi === id.spi && s.daddr === id.daddr && !isLarval(s));
+  const twin = shadowedStates(states).some((s) => s.spi === id.spi && s.daddr === id.daddr);
   for (const s of states) wipeStateKeys(s);
   return twin;
 }
