@@ -24,13 +24,15 @@
 // docs/bench.md.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import { loadavg } from 'node:os';
+import { projectRoot } from '../test/lab/harness/paths.js';
 import { ensureLab } from '../test/lab/harness/setup.js';
 import { runVm } from '../test/lab/harness/vm.js';
 import { median } from './lib.js';
 import { SA_LAYOUTS, type SaLayout } from './sa-install-set.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = projectRoot;
 const METHODS = ['ip', 'c-loop', 'ours', 'ours-warm', 'c-batch', 'ours-raw'] as const;
 type Method = (typeof METHODS)[number];
 const LABEL: Record<Method, string> = {
@@ -80,7 +82,6 @@ interface RunResult {
   digest: string | null;
 }
 
-const loadavg = (): number[] => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 
 /** The scratch directory lives in the checkout: the guest sees it at the same path. */

@@ -3,9 +3,10 @@
 // start-up, not tsx's transpiling.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { projectRoot as ROOT } from '../test/lab/harness/paths.js';
 
-export const ROOT = resolve(import.meta.dirname, '..');
+export { ROOT };
 
 /** Compiles into outDir; returns the path of the one-shot lister's .js. */
 export function compileOnceLister(outDir: string): string {

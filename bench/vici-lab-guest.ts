@@ -5,7 +5,8 @@
 // our client in-process, and a raw socket that decodes nothing (charon's own
 // time, the floor for any client). Writes $LAB_RESULTS/bench.json and the
 // recorded list-sas stream $LAB_RESULTS/list-sas.stream.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { loadavg as osLoadavg } from 'node:os';
 import { join } from 'node:path';
 import { ViciClient } from '../src/vici/index.js';
 import { timeProcess } from './lib.js';
@@ -23,7 +24,7 @@ interface Args {
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 const results = process.env.LAB_RESULTS ?? '.';
 const env = { STRONGSWAN_CONF: args.a.conf, SWANCTL_DIR: args.a.swanctlDir };
-const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const loadavg = (): string => osLoadavg().map((x) => x.toFixed(2)).join(' ');
 const log = (msg: string): void => void process.stdout.write(`[guest ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 const client = new ViciClient({ socketPath: args.a.socket, timeoutMs: 1_800_000 });

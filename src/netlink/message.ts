@@ -56,9 +56,18 @@ export interface OutgoingMessage {
   payload: Buffer | readonly Buffer[];
 }
 
+function payloadParts(m: OutgoingMessage): readonly Buffer[] {
+  return Array.isArray(m.payload) ? (m.payload as readonly Buffer[]) : [m.payload as Buffer];
+}
+
+/** Zeroes an encoded message's payload (it may carry keys). */
+export function wipeOutgoing(m: OutgoingMessage): void {
+  for (const p of payloadParts(m)) p.fill(0);
+}
+
 /** Frames one message; seq and pid are the caller's (the socket assigns seq). */
 export function encodeMessage(m: OutgoingMessage, seq: number, pid = 0): Buffer {
-  const parts = Array.isArray(m.payload) ? (m.payload as readonly Buffer[]) : [m.payload as Buffer];
+  const parts = payloadParts(m);
   const bodyLen = parts.reduce((n, p) => n + p.length, 0);
   const len = NLMSG_HDRLEN + bodyLen;
   const out = Buffer.alloc(align4(len));

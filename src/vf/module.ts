@@ -3,7 +3,6 @@
 // with a restart (a reload that changes it is refused).
 import type { DaemonContext, DaemonModule, ModuleFactory } from '../daemon/modules.js';
 import { XfrmMonitor } from '../xfrm/monitor.js';
-import { discoverSocketPath, normalizeSocketPath } from '../vici/session/socket-path.js';
 import { VfAgent } from './agent/agent.js';
 import { registerAgentCommands, registerPfCommands } from './commands.js';
 import type { VfAgentConfig } from './config.js';
@@ -55,8 +54,7 @@ export const pfModule: ModuleFactory = (ctx: DaemonContext): DaemonModule => {
 export const vfModule: ModuleFactory = (ctx: DaemonContext): DaemonModule => {
   const cfg = ctx.config();
   if (cfg.role !== 'vf' || !cfg.vf) return inert('vf-agent', 'vf', ctx);
-  const viciSocket = cfg.vici.socket !== undefined ? normalizeSocketPath(cfg.vici.socket) : discoverSocketPath();
-  const agent = new VfAgent({ vici: ctx.vici, xfrm: ctx.xfrm, log: ctx.log, config: () => ctx.config().vf as VfAgentConfig, viciSocket });
+  const agent = new VfAgent({ vici: ctx.vici, xfrm: ctx.xfrm, log: ctx.log, config: () => ctx.config().vf as VfAgentConfig });
   registerAgentCommands(ctx.control, () => agent.view());
   return {
     name: 'vf-agent',

@@ -8,7 +8,7 @@
 // soon as their keys sit in SecretBytes.
 import { AF_INET } from '../netlink/codec/address.js';
 import { NetlinkError } from '../netlink/errors.js';
-import { NETLINK_XFRM, NLM_F_REPLACE, type NetlinkMessage, type OutgoingMessage } from '../netlink/message.js';
+import { NETLINK_XFRM, NLM_F_REPLACE, wipeOutgoing, type NetlinkMessage, type OutgoingMessage } from '../netlink/message.js';
 import type { NetnsSpec } from '../netlink/netns.js';
 import { NetlinkRequester } from '../netlink/requester.js';
 import { aeFromWire, aeIdToWire, aeUpdateToWire, type XfrmAe, type XfrmAeId, type XfrmAeUpdate } from './ae.js';
@@ -133,7 +133,7 @@ export class XfrmClient {
         results[slots[n] as number] = r.ok ? { ok: true } : { ok: false, error: r.error };
       });
     } finally {
-      for (const m of messages) wipe(m);
+      for (const m of messages) wipeOutgoing(m);
     }
     return results;
   }
@@ -195,7 +195,7 @@ export class XfrmClient {
       );
     } finally {
       end();
-      for (const m of messages) wipe(m);
+      for (const m of messages) wipeOutgoing(m);
     }
   }
 
@@ -313,7 +313,7 @@ export class XfrmClient {
     try {
       return await this.#requester.request(m, { describe: xfrmDescriber, timeoutMs: this.#timeoutMs });
     } finally {
-      wipe(m);
+      wipeOutgoing(m);
     }
   }
 
@@ -337,9 +337,4 @@ export class XfrmClient {
       m.payload.fill(0);
     }
   }
-}
-
-function wipe(m: OutgoingMessage): void {
-  const parts = Array.isArray(m.payload) ? (m.payload as readonly Buffer[]) : [m.payload as Buffer];
-  for (const p of parts) p.fill(0);
 }

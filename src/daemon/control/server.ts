@@ -4,7 +4,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { loadAddon, type PeerCredentials } from '../../native/addon.js';
+import type { PeerCredentials } from '../../native/addon.js';
+import { socketPeerCredentials } from '../../native/peer-credentials.js';
 import type { EventLogger } from '../../log/logger.js';
 import { LineFramer } from './framing.js';
 import { ControlCommandError, MAX_REQUEST_BYTES, PROTOCOL_VERSION, type ControlRequest, type ControlResponse } from './protocol.js';
@@ -97,9 +98,7 @@ export class ControlServer {
     s.on('error', () => s.destroy());
     let peer: PeerCredentials;
     try {
-      const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
-      if (fd === undefined || fd < 0) throw new Error('no fd');
-      peer = loadAddon().peerCredentials(fd);
+      peer = socketPeerCredentials(s);
     } catch {
       s.destroy();
       return;

@@ -35,8 +35,6 @@ export interface AgentDeps {
   xfrm: XfrmClient;
   log: EventLogger;
   config: () => VfAgentConfig;
-  /** charon's VICI socket path: its process identifies charon in the epoch */
-  viciSocket: string;
 }
 
 /** `vf list` in the vf role. */
@@ -159,7 +157,7 @@ export class VfAgent {
     // Kept until VICI reconnects (a charon restart): the fallback identity
     // (stats.uptime.since) can read a second apart from one call to the next.
     if (this.#epoch === undefined) {
-      const proc = await charonProcess(this.#d.viciSocket);
+      const proc = await charonProcess(this.#d.vici.socketPath);
       this.#epoch = epochOf(bootId(), proc ?? `since ${(await this.#d.vici.stats()).uptime.since}`);
     }
     const epoch = this.#epoch;

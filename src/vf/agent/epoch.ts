@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { loadAddon } from '../../native/addon.js';
+import { socketPeerCredentials } from '../../native/peer-credentials.js';
 
 export function epochOf(bootId: string, charonIdentity: string): bigint {
   const h = createHash('sha256').update(`${bootId.trim()}\n${charonIdentity.trim()}`).digest();
@@ -66,9 +66,7 @@ function once(socketPath: string, timeoutMs: number): Promise<string | undefined
     s.on('error', (e: NodeJS.ErrnoException) => done(e.code === 'ENOENT' ? undefined : 'retry'));
     s.on('connect', () => {
       try {
-        const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
-        if (fd === undefined || fd < 0) return done(undefined);
-        const { pid } = loadAddon().peerCredentials(fd);
+        const { pid } = socketPeerCredentials(s);
         if (!pid) return done(undefined);
         const start = processStartTime(readFileSync(`/proc/${pid}/stat`, 'utf8'));
         done(start !== undefined ? `pid ${pid} start ${start}` : undefined);

@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { loadAddon } from '../../native/addon.js';
+import { socketPeerCredentials } from '../../native/peer-credentials.js';
 import type { NsId, PeerFacts } from './identity.js';
 
 /** A namespace file's identity; undefined when it does not exist (or is unreadable). */
@@ -39,9 +39,7 @@ function uidOf(pid: number): number | undefined {
  * 6.5+, not in the addon; see docs/vf.md).
  */
 export function unixPeerFacts(socket: Socket): PeerFacts {
-  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  if (fd === undefined || fd < 0) throw new Error('unix socket without a file descriptor');
-  const cred = loadAddon().peerCredentials(fd);
+  const cred = socketPeerCredentials(socket);
   const before = uidOf(cred.pid);
   const netns = nsIdOf(`/proc/${cred.pid}/ns/net`);
   const after = uidOf(cred.pid);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PfConnection, type Answer } from '../../../src/vf/pf/connection.js';
 import { encodeFrame, readHeader } from '../../../src/vf/protocol/codec.js';
 import type { AnyFrame } from '../../../src/vf/protocol/codec.js';
+import { FrameReader } from '../../../src/vf/protocol/framer.js';
 
 let dir: string;
 let server: Server;
@@ -54,15 +55,9 @@ describe('PfConnection', () => {
       { helloTimeoutMs: 5000, maxQueued: 64, maxBad: 8 },
     );
     const answers: number[] = [];
-    let got = Buffer.alloc(0);
+    const reader = new FrameReader();
     client.on('data', (b: Buffer) => {
-      got = Buffer.concat([got, b]);
-      while (got.length >= 16) {
-        const h = readHeader(got);
-        if (got.length < h.length) break;
-        answers.push(h.id);
-        got = got.subarray(h.length);
-      }
+      for (const f of reader.push(b)) answers.push(readHeader(f).id);
     });
     client.write(encodeFrame('hello', 1, { epoch: 1n, agent: 'test' }));
     await new Promise((r) => setTimeout(r, 200));

@@ -15,6 +15,24 @@ result() {
   printf '%s\n' "$json" > "$LAB_RESULTS/$name.json"
 }
 
+# result_of [--retry] NAME CMD... — CMD's stdout (JSON) as result NAME, its
+# stderr kept in logs/NAME.stderr. A failure or an empty output ends the
+# scenario with CMD's own error; with --retry (read-only commands only) it is
+# tried once more first, and said so in that file.
+result_of() {
+  local retry=0 name out err
+  [ "$1" = --retry ] && { retry=1; shift; }
+  name=$1; shift
+  err="$LAB_RUN/logs/$name.stderr"
+  mkdir -p "$(dirname "$err")"
+  if ! out=$("$@" 2>>"$err") || [ -z "$out" ]; then
+    [ "$retry" = 1 ] || lab_fail "$name ($*): $(tail -5 "$err")"
+    echo "retrying after a failure: $*" >> "$err"
+    out=$("$@" 2>>"$err") && [ -n "$out" ] || lab_fail "$name ($*): $(tail -5 "$err")"
+  fi
+  result "$name" "$out"
+}
+
 # result_text NAME < stdin — store free text (logs, command output).
 result_text() {
   mkdir -p "$LAB_RESULTS/$(dirname "$1")"
@@ -139,10 +157,14 @@ charon_start() {
   lab_fail "charon $name did not answer on VICI"
 }
 
+# charon_stop NAME [SIGNAL] — signal charon NAME (default TERM; KILL for a
+# crash) and wait until it is gone (10 s at most).
 charon_stop() {
-  local d; d=$(charon_dir "$1")
-  [ -f "$d/pid" ] && kill "$(cat "$d/pid")" 2>/dev/null
-  rm -f "$d/pid"
+  local d pid; d=$(charon_dir "$1")
+  [ -f "$d/pid" ] || return 0
+  pid=$(cat "$d/pid"); rm -f "$d/pid"
+  kill -"${2:-TERM}" "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 }
 
 # swanctl_as NAME ARGS... — swanctl against instance NAME.

@@ -5,11 +5,11 @@ export type { SaRow };
 export type { Captured } from '../harness/scenario.js';
 export type { KeyAudit } from '../harness/key-audit.js';
 
-/** Daemon log lines (JSON per line) with the given event name. */
-export function events(log: string, name: string): Record<string, unknown>[] {
+/** The JSON lines of a log (one object per line): all, or those of the given event. */
+export function events(log: string, name?: string): Record<string, unknown>[] {
   return log
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((e) => e.event === name);
+    .filter((e) => name === undefined || e.event === name);
 }

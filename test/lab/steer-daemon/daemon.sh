@@ -46,10 +46,10 @@ cp "$LAB_TMP/offload/A/config.yaml" "$LAB_RESULTS/config.yaml.txt"
 offload_start A
 
 # 1. Attached at start; VLAN RX offload turned off; tagged traffic steered to the guest.
-result status_start "$(offload_cli A --json steer status)"
+result_of status_start offload_cli A --json steer status
 capture ethtool_a ip netns exec nsA ethtool -k vethA
 capture ping_guest ip netns exec nsB ping -c 3 -i 0.2 -W 2 10.0.0.21
-result list_guest "$(offload_cli A --json steer list vethA)"
+result_of list_guest offload_cli A --json steer list vethA
 
 # 2. A CHILD_SA comes up: an exception for its inbound SA on VLAN 100 appears.
 swanctl_as A --initiate --child gcm --timeout 60 > "$LAB_RUN/logs/initiate.txt" 2>&1
@@ -57,14 +57,14 @@ ip -n nsA xfrm state > "$LAB_RESULTS/xfrm-a.xfrm"
 SPI_IN=$(ip -n nsA xfrm state | awk '/^src 10.0.0.2 dst 10.0.0.1$/ { getline; print $4; exit }')
 result spi "{\"in\":\"$SPI_IN\"}"
 wait_for 90 steer_has_esp A "$SPI_IN" || lab_fail "no ESP exception for $SPI_IN: $(offload_cli A steer list)"
-result list_esp "$(offload_cli A --json steer list vethA)"
+result_of list_esp offload_cli A --json steer list vethA
 
 # 3. This host's own MAC on VLAN 100 steered to p1 (steer add): plain traffic to it
 #    goes to the guest, the SA's ESP still reaches the kernel (the exception).
 capture add_own offload_cli A --json steer add $A_MAC --vlan 100 --port p1
 capture ping_tunnel ip netns exec nsA ping -c 5 -i 0.2 -W 2 10.0.0.2
 capture ping_plain ip netns exec nsB ping -c 3 -i 0.2 -W 1 10.0.0.11
-result list_own "$(offload_cli A --json steer list vethA)"
+result_of list_own offload_cli A --json steer list vethA
 capture status_text offload_cli A steer status
 capture list_text offload_cli A steer list
 capture del_own offload_cli A --json steer del $A_MAC --vlan 100
@@ -74,18 +74,18 @@ offload_stop A
 capture xdp_stopped ip -n nsA -d link show vethA
 capture ping_guest_stopped ip netns exec nsB ping -c 3 -i 0.2 -W 2 10.0.0.21
 offload_start A
-result status_restart "$(offload_cli A --json steer status vethA)"
-result list_restart "$(offload_cli A --json steer list vethA)"
+result_of status_restart offload_cli A --json steer status vethA
+result_of list_restart offload_cli A --json steer list vethA
 
 # 5. The CHILD_SA goes: so does its exception.
 swanctl_as A --terminate --ike lab --timeout 60 > "$LAB_RUN/logs/terminate.txt" 2>&1
 wait_for 90 steer_no_esp A || lab_fail "ESP exception still there: $(offload_cli A steer list)"
-result list_after "$(offload_cli A --json steer list vethA)"
+result_of list_after offload_cli A --json steer list vethA
 
 # 6. steer detach removes everything it created.
-result detach "$(offload_cli A --json steer detach vethA)"
+result_of detach offload_cli A --json steer detach vethA
 capture links_after ip -n nsA -d link show
 capture pins_after ls -A /sys/fs/bpf/ipsec-offload
 capture ping_guest_after ip netns exec nsB ping -c 2 -i 0.2 -W 1 10.0.0.21
-result status_detached "$(offload_cli A --json steer status)"
+result_of status_detached offload_cli A --json steer status
 offload_stop A

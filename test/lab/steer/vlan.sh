@@ -9,19 +9,11 @@ PEER=02:00:00:00:00:0a
 M1=02:00:00:00:01:01
 M2=02:00:00:00:02:02
 G() { lab_node test/lab/steer/guest.ts "$@"; }
-# G_result NAME COMMAND JSON — a guest command's JSON as result NAME, its
-# stderr kept in logs/guest-NAME.stderr. A failed `list` (read-only) is tried
-# once more, and said so there; any other failure ends the scenario with the
-# command's own error.
+# G_result NAME COMMAND JSON — a guest command's JSON as result NAME (result_of);
+# a read-only `list` is tried once more after a failure.
 G_result() {
-  local name=$1 out err="$LAB_RUN/logs/guest-$1.stderr"; shift
-  mkdir -p "$LAB_RUN/logs"
-  if ! out=$(G "$@" 2>>"$err") || [ -z "$out" ]; then
-    [ "$1" = list ] || lab_fail "guest $1: $(tail -5 "$err")"
-    echo "retrying $* after a failure" >> "$err"
-    out=$(G "$@" 2>>"$err") && [ -n "$out" ] || lab_fail "guest $1: $(tail -5 "$err")"
-  fi
-  result "$name" "$out"
+  local name=$1; shift
+  if [ "$1" = list ]; then result_of --retry "$name" G "$@"; else result_of "$name" G "$@"; fi
 }
 daemon() { lab_node test/host/steer/daemon-run.ts "$@"; }
 vlan() { # NS DEV VID ADDR

@@ -353,8 +353,7 @@ leftovers t2_gone t2 102 - "0xc0000102 0xc1000102 0xc0000103 0xc1000103"
 
 # ---- 3. trigger: new epoch (the tenant's charon restarts) ------------------------------
 # A crash, as in a reboot: charon says nothing to anyone (no DELETE, no child-updown).
-kill -KILL "$(cat "$(charon_dir T0)/pid")"
-rm -f "$(charon_dir T0)/pid"
+charon_stop T0 KILL
 sleep 1.5
 charon_start T0 nsT0
 swanctl_as T0 --load-all > /dev/null

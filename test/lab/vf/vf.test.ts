@@ -29,21 +29,22 @@ const spiList = (s: string): string[] => s.split(' ').filter(Boolean);
 
 describe('vf: tenant IKE, host termination and offload, stale-SA cleanup', () => {
   let run: LabRun;
-  let pfLog: string;
+  /** every line of the PF daemon's log, parsed once */
+  let pf: Record<string, unknown>[];
   beforeAll(async () => {
     const cli = process.env.VF_CLI;
     const script = (cli ? `VF_CLI=${cli}\n` : '') + scenarioScript(import.meta.url, 'vf.sh');
     const started = Date.now();
     run = (await runInLab('vf', script, { timeoutMs: 1_500_000 })).expectSuccess();
     console.log(`vf lab scenario: ${Math.round((Date.now() - started) / 1000)} s wall, guest steps ${JSON.stringify(run.json('times'))}`);
-    pfLog = run.file('logs/pf.log');
+    pf = events(run.file('logs/pf.log'));
   }, 1_600_000);
 
   const expectClean = (l: Leftovers, spis: number): void => {
     expect(spiList(l.spis)).toHaveLength(spis);
     expect(l).toMatchObject({ sas: 0, policies: 0, interface: false, routes: 0, oldSpisInKernel: 0, oldSpisInNsim: 0 });
   };
-  const cleanups = (vf: string, reason: string): Record<string, unknown>[] => events(pfLog, 'vf.stale_cleanup').filter((e) => e.vf === vf && e.reason === reason);
+  const cleanups = (vf: string, reason: string): Record<string, unknown>[] => pf.filter((e) => e.event === 'vf.stale_cleanup' && e.vf === vf && e.reason === reason);
 
   it('each tenant CHILD_SA is installed on the host with its VF if_id, policies and interface, and offloaded within quota', () => {
     const up = run.json<{ t0: string; t1: string; nsimCount: number }>('up');
@@ -74,11 +75,7 @@ describe('vf: tenant IKE, host termination and offload, stale-SA cleanup', () =>
   });
 
   it('malicious tenant: a forged sa.add for another VF, a flood beyond quota and garbage are refused and logged; others unaffected', () => {
-    const lines = run
-      .file('results/attack.txt')
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = events(run.file('results/attack.txt'));
     const adds = lines.filter((l) => l.step === 'sa.add');
     expect(lines[0]).toMatchObject({ step: 'hello', ok: true });
     expect(adds[0]).toMatchObject({ ok: false, reason: 'address-not-allowed' });
@@ -90,7 +87,7 @@ describe('vf: tenant IKE, host termination and offload, stale-SA cleanup', () =>
     const flood = lines.find((l) => l.step === 'flood') as { ok: number; busy: number; closed: number };
     expect(flood.ok + flood.busy + flood.closed).toBe(500);
     expect(lines.filter((l) => l.step === 'raw')).toHaveLength(2);
-    const refused = events(pfLog, 'vf.refused').filter((e) => e.vf === 't2');
+    const refused = pf.filter((e) => e.event === 'vf.refused' && e.vf === 't2');
     expect(refused.map((e) => e.reason)).toEqual(expect.arrayContaining(['address-not-allowed', 'quota']));
     // the garbage: an HTTP request (bad magic) and a header with a bad length
     expect(refused.filter((e) => e.request === 'frame' || e.request === 'connection').length + refused.filter((e) => e.reason === 'malformed').length).toBeGreaterThan(0);
@@ -115,7 +112,7 @@ describe('vf: tenant IKE, host termination and offload, stale-SA cleanup', () =>
   it('trigger 1, new epoch (tenant charon crashed and restarted): the old SAs are gone before the hello is answered', () => {
     expectClean({ ...run.json<Leftovers>('epoch'), interface: false }, 2);
     expect(cleanups('t0', 'new-epoch')[0]).toMatchObject({ count: 2, children: 1, policies: 3, interface: true });
-    expect(events(pfLog, 'vf.connected').some((e) => e.vf === 't0' && e.removed === 2)).toBe(true);
+    expect(pf.some((e) => e.event === 'vf.connected' && e.vf === 't0' && e.removed === 2)).toBe(true);
     const up = run.json<{ t1: string }>('up');
     expect(run.json<{ t1: string }>('epoch_t1').t1).toBe(up.t1);
     expect(run.json<Captured>('ping_t0_epoch').out).toMatch(/3 received/);
@@ -151,14 +148,10 @@ describe('vf: tenant IKE, host termination and offload, stale-SA cleanup', () =>
     for (const spi of spiList(r.before)) expect(a.nsimAfter.toLowerCase()).toContain(`spi=${spi}`);
     // No churn: from the restart to the operator's reset, no SA event (swap, removal,
     // fallback...) for t0's SAs.
-    const lines = pfLog
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const restarted = lines.map((e, i) => (e.event === 'daemon.started' ? i : -1)).filter((i) => i >= 0)[1] as number;
+    const restarted = pf.map((e, i) => (e.event === 'daemon.started' ? i : -1)).filter((i) => i >= 0)[1] as number;
     expect(restarted).toBeGreaterThan(0);
     const resetAt = run.json<{ ms: number }>('reset_at').ms;
-    const touched = lines
+    const touched = pf
       .slice(restarted)
       .filter((e) => Date.parse(String(e.time)) < resetAt)
       .filter((e) => String(e.event).startsWith('sa.') && spiList(r.before).includes(String(e.spi)));

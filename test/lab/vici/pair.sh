@@ -17,15 +17,10 @@ charon_pair_up() {
   if [ "${LOAD_A:-yes}" != no ]; then swanctl_as "${t}A" --load-all > /dev/null; fi
 }
 
-# charon_pair_down TAG — stop both charons and wait until they are gone.
+# charon_pair_down TAG — stop both charons (charon_stop waits until each is gone).
 charon_pair_down() {
-  local t=$1 n pid
-  for n in "${t}A" "${t}B"; do
-    pid=$(cat "$(charon_dir "$n")/pid" 2>/dev/null || true)
-    charon_stop "$n"
-    [ -n "$pid" ] || continue
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  done
+  charon_stop "$1A"
+  charon_stop "$1B"
 }
 
 # vici_args TAG [MORE_JSON_FIELDS] — JSON for the guest drivers: both charons' sockets,
