@@ -21,6 +21,7 @@ import { Executor, type ExecutorOptions } from '../offload/executor.js';
 import { KeyStore } from '../offload/keystore.js';
 import { isLarval, kernelSaInfo, keyOfState } from '../offload/kernel-view.js';
 import { shadowedStates } from '../offload/larval.js';
+import { saFields } from '../offload/log-fields.js';
 import {
   applyCharonSynced,
   applyChildDown,
@@ -164,6 +165,7 @@ export class OffloadService {
   /** The kernel's complete view (SAD dump). */
   async resyncKernel(reason: string): Promise<void> {
     let states: XfrmState[];
+    const requestedAt = this.state.epoch;
     try {
       states = await this.d.xfrm.dumpStates({ proto: 'esp' });
     } catch (e) {
@@ -171,10 +173,12 @@ export class OffloadService {
       return;
     }
     this.state.now = Date.now();
-    applyKernelSnapshot(
+    const lost = applyKernelSnapshot(
       this.state,
       states.filter((s) => !isLarval(s)).map((s) => kernelSaInfo(s)),
+      requestedAt,
     );
+    for (const { sa, repair } of lost) this.d.log.event('sa.vanished', { ...saFields(this.state, sa), during: 'resync', lookup: 'dump', repair }, 'warn');
     for (const s of shadowedStates(states)) {
       const key = keyOfState(s);
       if (this.state.sas.has(key)) this.#shadowed.add(key);
@@ -402,15 +406,8 @@ export class OffloadService {
   #announce(sa: SaRecord): void {
     if (sa.reinstalledByUs || this.#announced.has(sa)) return;
     this.#announced.add(sa);
-    const c = this.state.children.get(sa.child);
     this.d.log.event('sa.installed', {
-      spi: spiText(sa.id.spi),
-      dir: sa.dir,
-      conn: c?.ike.name ?? '?',
-      child: c?.name ?? '?',
-      uniqueid: c?.uniqueid ?? 0,
-      src: sa.saddr,
-      dst: sa.id.daddr,
+      ...saFields(this.state, sa),
       state: sa.offloadIfindex !== undefined ? 'offloaded' : 'software',
     });
   }

@@ -30,7 +30,7 @@ export interface LogEvents {
   'sa.demoted': SaFields & { dev: string; reason: string; gapUs: number };
   'sa.reinstalled': SaFields & { reason: string; oseq: number; margin: number };
   'sa.removed': SaFields & { reason: string };
-  'sa.vanished': SaFields & { during: 'swap'; lookup: 'esrch' | 'larval'; repair: 'reinstall' | 'none' };
+  'sa.vanished': SaFields & { during: 'swap' | 'resync'; lookup: 'esrch' | 'larval' | 'dump'; repair: 'reinstall' | 'none' };
   'sa.larval_removed': SaFields & { during: 'swap' | 'load' | 'reinstall' | 'resync'; count: number };
   'sa.swap': SaFields & { op: 'promote' | 'demote'; gapUs: number; oseq: number; finalState: 'delsa' | 'margin' };
   'sa.keys_lost': SaFields & { action: 'rekey' };
@@ -192,8 +192,8 @@ export const EVENT_CATALOGUE: Catalogue = {
   'sa.removed': { level: 'info', when: 'an SA the daemon had installed was deleted because its CHILD_SA went away', fields: { ...SA, reason: '`child-gone`' } },
   'sa.vanished': {
     level: 'warn',
-    when: 'the kernel lacked an SA the daemon was about to swap. Only an SA offloaded to a device that is down or gone is re-added (device loss); any other absence counts as a delete by someone else and is never repaired: charon rekeys if the CHILD_SA is still up',
-    fields: { ...SA, during: '`swap`', lookup: '`esrch` (no such SA) or `larval` (only an ACQUIRE placeholder)', repair: '`reinstall` or `none`' },
+    when: 'the kernel lacked an SA the daemon was about to swap, or a periodic SAD dump lacked one (dumps answered while that SA was being swapped do not count). Only an SA offloaded to a device that is down or gone is re-added (device loss); any other absence counts as a delete by someone else and is never repaired: charon rekeys if the CHILD_SA is still up',
+    fields: { ...SA, during: '`swap` or `resync`', lookup: '`esrch` (no such SA), `larval` (only an ACQUIRE placeholder) or `dump` (absent from the SAD dump)', repair: '`reinstall` or `none`' },
   },
   'sa.larval_removed': {
     level: 'warn',

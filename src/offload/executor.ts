@@ -16,7 +16,8 @@ import { XfrmFinalStateUnavailableError } from '../xfrm/errors.js';
 import type { XfrmClient } from '../xfrm/client.js';
 import { wipeStateKeys, type XfrmState, type XfrmStateId } from '../xfrm/state.js';
 import type { EventLogger } from '../log/logger.js';
-import { spiText, type SaFields } from '../log/events.js';
+import { spiText } from '../log/events.js';
+import { saFields } from './log-fields.js';
 import type { Action } from './planner.js';
 import type { KeyStore } from './keystore.js';
 import {
@@ -147,7 +148,7 @@ export class Executor {
     const sa = state.sas.get(key);
     const held = this.d.keys.get(key);
     if (!sa || !held) return;
-    const fields = this.#fields(state, sa);
+    const fields = saFields(state, sa);
     applyBusy(state, key, true);
     try {
       // A fresh read: the base of the new copy, and the fallback replay state.
@@ -248,7 +249,7 @@ export class Executor {
     const sa = state.sas.get(key);
     if (!sa) return;
     const repair = applyKernelSaMissing(state, sa);
-    this.d.log.event('sa.vanished', { ...this.#fields(state, sa), during: 'swap', lookup, repair }, 'warn');
+    this.d.log.event('sa.vanished', { ...saFields(state, sa), during: 'swap', lookup, repair }, 'warn');
   }
 
   /**
@@ -275,7 +276,7 @@ export class Executor {
     try {
       return await readPastLarval(this.d.xfrm, idOf(sa), shadows);
     } finally {
-      if (shadows.removed) this.d.log.event('sa.larval_removed', { ...this.#fields(state, sa), during, count: shadows.removed }, 'warn');
+      if (shadows.removed) this.d.log.event('sa.larval_removed', { ...saFields(state, sa), during, count: shadows.removed }, 'warn');
     }
   }
 
@@ -310,7 +311,7 @@ export class Executor {
       applyInstalled(state, key, undefined);
       const oseq = soft.esn?.oseq ?? soft.replay?.oseq ?? 0;
       if (tracked) applySeq(state, key, { oseq, oseqHi: soft.esn?.oseqHi ?? 0, seq: tracked.seq, seqHi: tracked.seqHi });
-      this.d.log.event('sa.reinstalled', { ...this.#fields(state, sa), reason: 'device-loss', oseq, margin: sa.dir === 'out' ? this.d.options.seqMargin : 0 }, 'warn');
+      this.d.log.event('sa.reinstalled', { ...saFields(state, sa), reason: 'device-loss', oseq, margin: sa.dir === 'out' ? this.d.options.seqMargin : 0 }, 'warn');
     } finally {
       applyBusy(state, key, false);
     }
@@ -328,7 +329,7 @@ export class Executor {
     applyKernelSaGone(state, key);
     this.d.keys.drop(key);
     applyKeysHeld(state, key, false);
-    this.d.log.event('sa.removed', { ...this.#fields(state, sa), reason: 'child-gone' });
+    this.d.log.event('sa.removed', { ...saFields(state, sa), reason: 'child-gone' });
   }
 
   async #rekey(state: OffloadState, childKey: string, reason: 'keys-lost' | 'seq-exhaustion'): Promise<void> {
@@ -374,19 +375,6 @@ export class Executor {
     }
     applyProbe(state, ifindex, esn);
     this.d.log.event('device.probed', { dev: dev.name, ifindex, esn });
-  }
-
-  #fields(state: OffloadState, sa: SaRecord): SaFields {
-    const c = state.children.get(sa.child);
-    return {
-      spi: spiText(sa.id.spi),
-      dir: sa.dir,
-      conn: c?.ike.name ?? '?',
-      child: c?.name ?? '?',
-      uniqueid: c?.uniqueid ?? 0,
-      src: sa.saddr,
-      dst: sa.id.daddr,
-    };
   }
 }
 

@@ -267,14 +267,33 @@ export function applyKernelSaMissing(state: OffloadState, sa: SaRecord): 'reinst
   return 'none';
 }
 
-/** A full dump: what the model believes present but the dump lacks is missing (see applyKernelSaMissing). */
-export function applyKernelSnapshot(state: OffloadState, sas: readonly KernelSaInfo[]): void {
+/**
+ * A full dump: what the model believes present but the dump lacks is missing
+ * (see applyKernelSaMissing). `requestedAt` is state.epoch when the dump was
+ * requested. An SA the executor touched since then is left out both ways: a
+ * dump that takes several reads is produced part by part while the executor's
+ * requests run, so the kernel may have listed that SA's slot in the middle of
+ * its swap, between the DELSA and the NEWSA (absent) or before it (in its old
+ * place), and the swap has since re-read the truth. Taking that gap for a
+ * delete would make the planner forget an SA that is fine.
+ */
+export function applyKernelSnapshot(state: OffloadState, sas: readonly KernelSaInfo[], requestedAt = state.epoch): SnapshotLoss[] {
+  const settled = (sa: SaRecord | undefined): boolean => !sa || (!sa.busy && (sa.touched ?? 0) <= requestedAt);
   const seen = new Set<string>();
   for (const k of sas) {
-    const rec = applyKernelSa(state, k);
-    if (rec) seen.add(rec.key);
+    const key = saKey(k.id);
+    seen.add(key);
+    if (settled(state.sas.get(key))) applyKernelSa(state, k);
   }
-  for (const sa of state.sas.values()) if (!seen.has(sa.key) && !sa.busy && sa.present) applyKernelSaMissing(state, sa);
+  const lost: SnapshotLoss[] = [];
+  for (const sa of state.sas.values()) if (!seen.has(sa.key) && sa.present && settled(sa)) lost.push({ sa, repair: applyKernelSaMissing(state, sa) });
+  return lost;
+}
+
+/** An SA a dump lacked, and what applyKernelSaMissing made of it. */
+export interface SnapshotLoss {
+  sa: SaRecord;
+  repair: 'reinstall' | 'none';
 }
 
 /** Replay/sequence state from an AEVENT or GETAE. */
@@ -327,7 +346,9 @@ function dropOffloadedTo(state: OffloadState, ifindex: number): void {
 
 export function applyBusy(state: OffloadState, key: string, busy: boolean): void {
   const sa = state.sas.get(key);
-  if (sa) sa.busy = busy;
+  if (!sa) return;
+  sa.busy = busy;
+  sa.touched = ++state.epoch;
 }
 
 export function applyKeysHeld(state: OffloadState, key: string, held: boolean): void {

@@ -71,6 +71,8 @@ export interface SaRecord {
   keysHeld: boolean;
   /** a swap, reinstall or key load is in flight */
   busy: boolean;
+  /** OffloadState.epoch when busy last changed (see applyKernelSnapshot) */
+  touched?: number;
   /** last known outbound sequence number (from AEVENTS or GETSA) and the aevent threshold in force */
   seq?: { oseq: number; oseqHi: number; seq: number; seqHi: number; at: number };
   replayThreshold?: number;
@@ -177,8 +179,13 @@ export interface OffloadState {
   sas: Map<string, SaRecord>;
   devices: Map<number, DeviceRecord>;
   pins: Pins;
+  /**
+   * Counts the executor's busy transitions: a dump requested at epoch E says
+   * nothing about an SA touched after E (see applyKernelSnapshot).
+   */
+  epoch: number;
 }
 
 export function emptyState(now = 0): OffloadState {
-  return { now, charonSynced: true, children: new Map(), sas: new Map(), devices: new Map(), pins: { sa: new Map() } };
+  return { now, charonSynced: true, children: new Map(), sas: new Map(), devices: new Map(), pins: { sa: new Map() }, epoch: 0 };
 }

@@ -14,6 +14,10 @@ export interface Captured {
 
 let lab: LabInfo | undefined;
 
+/** Per log file and per line, in a failure's message. */
+const LOG_TAIL_LINES = 25;
+const LOG_LINE_CHARS = 320;
+
 /** The prepared lab (built on first use in this process; cached on disk). */
 export function labInfo(): LabInfo {
   lab ??= ensureLab();
@@ -88,7 +92,25 @@ export class LabRun {
 
   private context(): string {
     const out = this.r.output.split('\n').slice(-60).join('\n');
-    return `\n--- output (tail) ---\n${out}\n--- console (tail) ---\n${this.r.consoleTail}\n--- run dir: ${this.r.runDir}`;
+    return `\n--- output (tail) ---\n${out}${this.logTails()}\n--- console (tail) ---\n${this.r.consoleTail}\n--- run dir: ${this.r.runDir}`;
+  }
+
+  /**
+   * The last lines of every log the guest wrote (daemons, charons): CI keeps
+   * no run directory, so a failure has to carry what explains it. Keys never
+   * reach these logs (the key audit of each scenario checks that).
+   */
+  private logTails(): string {
+    const dir = join(this.r.runDir, 'logs');
+    if (!existsSync(dir)) return '';
+    return readdirSync(dir)
+      .filter((f) => /\.log(\.\d+)?$/.test(f))
+      .sort()
+      .map((f) => {
+        const lines = readFileSync(join(dir, f), 'utf8').trimEnd().split('\n').slice(-LOG_TAIL_LINES);
+        return `\n--- logs/${f} (tail) ---\n${lines.map((l) => (l.length > LOG_LINE_CHARS ? `${l.slice(0, LOG_LINE_CHARS)}…` : l)).join('\n')}`;
+      })
+      .join('');
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  applyBusy,
   applyChildren,
   applyChildDown,
   applyChildRekey,
@@ -127,6 +128,35 @@ describe('offload model reducers', () => {
     applyKernelSnapshot(s, [kernel('10.0.0.2', '10.0.0.1', 0xc2)]);
     const gone = [...s.sas.values()].find((x) => !x.present);
     expect(gone?.deleted).toBeUndefined();
+  });
+
+  it('a dump the kernel answered during a swap says nothing about that SA, either way', () => {
+    const s = emptyState(1);
+    applyDevice(s, { ifindex: 3, name: 'eth0', up: true, espOffload: true, addresses: ['10.0.0.1'] });
+    applyChildren(s, [child(1, 0xc1, 0xc2)], true);
+    applyKernelSnapshot(s, [kernel('10.0.0.1', '10.0.0.2', 0xc1), kernel('10.0.0.2', '10.0.0.1', 0xc2)]);
+    const out = saKey({ daddr: '10.0.0.2', spi: 0xc2, proto: 50, family: 2 });
+    // Requested, then the out SA's promote ran (DELSA, NEWSA on eth0) while
+    // the kernel answered in its gap; the answer is applied after the swap.
+    const requestedAt = s.epoch;
+    applyBusy(s, out, true);
+    applyKernelSa(s, kernel('10.0.0.2', '10.0.0.1', 0xc2, { offloadIfindex: 3 }));
+    applyBusy(s, out, false);
+    applyKernelSnapshot(s, [kernel('10.0.0.1', '10.0.0.2', 0xc1)], requestedAt);
+    expect(s.sas.get(out)).toMatchObject({ present: true, offloadIfindex: 3 });
+    expect(s.sas.get(out)?.deleted).toBeUndefined();
+    // (Taken for a delete, the SA would be forgotten: gone from `sa list`.)
+    expect(plan(s, defaultPlannerConfig).actions).not.toContainEqual({ type: 'forget', sa: out });
+    // Answered before the swap: its software copy must not undo the promote.
+    const before = s.epoch;
+    applyBusy(s, out, true);
+    applyBusy(s, out, false);
+    applyKernelSnapshot(s, [kernel('10.0.0.1', '10.0.0.2', 0xc1), kernel('10.0.0.2', '10.0.0.1', 0xc2)], before);
+    expect(s.sas.get(out)?.offloadIfindex).toBe(3);
+    // A dump requested after the swap counts again.
+    applyKernelSnapshot(s, [kernel('10.0.0.1', '10.0.0.2', 0xc1)], s.epoch);
+    expect(s.sas.get(out)?.deleted).toBe(true);
+    expect(plan(s, defaultPlannerConfig).actions).toContainEqual({ type: 'forget', sa: out });
   });
 
   it('learns capacity and ESN support from failures, never overriding configured capacity', () => {
