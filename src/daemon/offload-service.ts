@@ -4,7 +4,7 @@
 import type { XfrmClient } from '../xfrm/client.js';
 import type { XfrmMonitor } from '../xfrm/monitor.js';
 import type { XfrmEvent } from '../xfrm/events.js';
-import type { XfrmState } from '../xfrm/state.js';
+import type { XfrmState, XfrmStateId } from '../xfrm/state.js';
 import { wipeStateKeys } from '../xfrm/state.js';
 import type { LinkClient } from '../link/client.js';
 import type { LinkMonitor } from '../link/monitor.js';
@@ -20,7 +20,7 @@ import { spiText } from '../log/events.js';
 import { Executor, type ExecutorOptions } from '../offload/executor.js';
 import { KeyStore } from '../offload/keystore.js';
 import { isLarval, kernelSaInfo, keyOfState } from '../offload/kernel-view.js';
-import { shadowedStates } from '../offload/larval.js';
+import { shadowedStates, shadowedTwin } from '../offload/larval.js';
 import { saFields } from '../offload/log-fields.js';
 import {
   applyCharonSynced,
@@ -296,16 +296,17 @@ export class OffloadService {
       for (const [dir, id] of [['in', ids.in], ['out', ids.out]] as const) {
         if (!id) continue;
         try {
-          const s = await this.d.xfrm.getState({
+          const stateId = {
             daddr: id.daddr,
             spi: id.spi,
             proto: 'esp',
             family: family === 10 ? 'ipv6' : 'ipv4',
             saddr: dir === 'in' ? c.remoteAddr : c.localAddr,
             ...(id.mark ? { mark: id.mark } : {}),
-          });
+          } as const;
+          const s = await this.#readPastLarval(stateId, keyOfState({ ...stateId, proto: 50 }));
           this.state.now = Date.now();
-          if (isLarval(s)) continue;
+          if (!s) continue;
           const rec = applyKernelSa(this.state, kernelSaInfo(s));
           wipeStateKeys(s);
           if (rec) this.#announce(rec);
@@ -315,6 +316,22 @@ export class OffloadService {
       }
     }
     this.schedule();
+  }
+
+  /**
+   * GETSA outside the plan loop. A larval stand-in in front of the SA (see
+   * offload/larval.ts) is not the SA: a dump shows whether the SA is behind
+   * it, and the loop removes the stand-in (deleting here could race a swap).
+   * undefined: only a stand-in. Throws NetlinkError (ESRCH: nothing at all).
+   */
+  async #readPastLarval(id: XfrmStateId, key: string): Promise<XfrmState | undefined> {
+    const s = await this.d.xfrm.getState(id);
+    if (!isLarval(s)) return s;
+    const twin = await shadowedTwin(this.d.xfrm, id);
+    if (!twin) return undefined;
+    this.#shadowed.add(key);
+    this.schedule();
+    return twin;
   }
 
   async #onXfrm(e: XfrmEvent): Promise<void> {
@@ -344,11 +361,12 @@ export class OffloadService {
         // Our own swaps delete and re-add: only a GETSA tells a swap from a real delete.
         let gone: boolean;
         try {
-          const s = await this.d.xfrm.getState({ ...e.id });
-          // A larval ACQUIRE stand-in with the same (daddr, SPI) is not the SA.
-          gone = isLarval(s);
-          if (!gone) applyKernelSa(this.state, kernelSaInfo(s));
-          wipeStateKeys(s);
+          const s = await this.#readPastLarval({ ...e.id }, key);
+          gone = s === undefined;
+          if (s) {
+            applyKernelSa(this.state, kernelSaInfo(s));
+            wipeStateKeys(s);
+          }
         } catch (err) {
           gone = err instanceof NetlinkError && err.errno === ESRCH;
         }

@@ -64,9 +64,22 @@ export async function readPastLarval(xfrm: XfrmClient, id: XfrmStateId, report?:
 
 /** A keyed state with id's (daddr, SPI, proto) is in the kernel (a dump sees past the SPI hash order). */
 async function hasKeyedTwin(xfrm: XfrmClient, id: XfrmStateId): Promise<boolean> {
+  const twin = await shadowedTwin(xfrm, id);
+  if (twin) wipeStateKeys(twin);
+  return twin !== undefined;
+}
+
+/**
+ * The keyed state a larval stand-in hides (same daddr, SPI, proto), from a
+ * dump; undefined when the stand-in is all the kernel has. For readers that
+ * must not delete anything themselves (event handlers outside the plan loop):
+ * they record what the dump shows and leave the stand-in to the loop.
+ * The caller wipes the returned state's keys.
+ */
+export async function shadowedTwin(xfrm: XfrmClient, id: XfrmStateId): Promise<XfrmState | undefined> {
   const states = await xfrm.dumpStates({ proto: id.proto });
-  const twin = shadowedStates(states).some((s) => s.spi === id.spi && s.daddr === id.daddr);
-  for (const s of states) wipeStateKeys(s);
+  const twin = shadowedStates(states).find((s) => s.spi === id.spi && s.daddr === id.daddr);
+  for (const s of states) if (s !== twin) wipeStateKeys(s);
   return twin;
 }
 

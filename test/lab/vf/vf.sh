@@ -405,6 +405,15 @@ back_t1() { [ "$(sa_count_if 101)" = 2 ] && [ "$(spis_of 101)" != "$T1_SPIS" ]; 
 wait_for 120 back_t1 || lab_fail "t1 not back after the VLAN change"
 T0_SPIS=$(spis_of 100)
 T1_SPIS=$(spis_of 101)
+# t0 once more: the PF disables its link (as a reset does), then gives it back.
+kill -STOP "$(daemon_pid agent-t0)"
+ip -n nsH link set nsim0 vf 0 state disable
+wait_ev 60 1 "$PF_LOG" vf.stale_cleanup vf='"t0"' reason='"vf-link-disabled"' || lab_fail "no vf-link-disabled cleanup"
+leftovers linkstate t0 100 100 "$T0_SPIS"
+ip -n nsH link set nsim0 vf 0 state auto
+kill -CONT "$(daemon_pid agent-t0)"
+wait_for 120 back_t0 || lab_fail "t0 not back after its link was enabled again"
+T0_SPIS=$(spis_of 100)
 wait_for 30 ping_ok 10.10.0.2 || true
 wait_for 30 ping_ok 10.11.0.2 || true
 

@@ -126,11 +126,13 @@ describe('vf: tenant IKE, host termination and offload, stale-SA cleanup', () =>
     expect(run.json<Captured>('ping_t0_rekeyed').out).toMatch(/3 received/);
   });
 
-  it('trigger 3, the PF changes the VF: a new MAC (t0) or VLAN (t1) removes everything of that VF', () => {
+  it('trigger 3, the PF changes the VF: a new MAC (t0), VLAN (t1) or a disabled link (t0) removes everything of that VF', () => {
     expectClean(run.json<Leftovers>('mac'), 2);
     expectClean(run.json<Leftovers>('vlan'), 2);
+    expectClean(run.json<Leftovers>('linkstate'), 2);
     expect(cleanups('t0', 'vf-mac-changed')[0]).toMatchObject({ count: 2, interface: true });
     expect(cleanups('t1', 'vf-vlan-changed')[0]).toMatchObject({ count: 2, interface: true });
+    expect(cleanups('t0', 'vf-link-disabled')[0]).toMatchObject({ count: 2, interface: true });
   });
 
   it('trigger 4, PF daemon restart: a returning VF is kept without churn, one that stays away is removed after the grace', () => {
