@@ -60,8 +60,26 @@ describe('steering from VF info on the PF (netdevsim, switchdev representors)', 
     expect(r.list.esp).toMatchObject([{ vlan: 100, daddr: '10.100.0.1', spi: 0x4242 }]);
   });
 
+  it('a VF reset on the PF (new MAC and VLAN, or MAC cleared): nothing of its old settings stays in the maps', () => {
+    const after = run.json<VfResult>('vf_reset');
+    expect(after.vfs.map((v) => [v.vf, v.mac, v.vlan])).toEqual([
+      [0, '02:00:00:00:0b:00', 200],
+      [1, '00:00:00:00:00:00', 0],
+      [2, '00:00:00:00:00:00', 0],
+    ]);
+    expect(after.reconcile.issues).toEqual([]);
+    const deleted = after.reconcile.applied.flatMap((a) => (a.op.op === 'fdb-delete' ? [[a.op.key.mac, a.op.key.vlan]] : []));
+    expect(deleted.sort()).toEqual([
+      ['02:00:00:00:0a:00', 100],
+      ['02:00:00:00:0a:01', 0],
+    ]);
+    expect(after.list.fdb.map((f) => [f.mac, f.vlan, f.port, f.origin, f.strip])).toEqual([['02:00:00:00:0b:00', 200, reps.rep0, 'vf', true]]);
+    expect(after.list.ports.map((p) => [p.device, p.mac, p.vlan])).toEqual([[reps.rep0, '02:00:00:00:0b:00', 200]]);
+  });
+
   it('detach removes it all again', () => {
     expect(run.json<SteerDetachReport>('detach')).toMatchObject({ found: true, uplinkXdp: 'detached', pinsLeft: [] });
-    expect(run.json<SteerDetachReport>('detach').portsDetached).toHaveLength(2);
+    // VF 1's port went with its MAC (the reset above): one port left to detach.
+    expect(run.json<SteerDetachReport>('detach').portsDetached).toHaveLength(1);
   });
 });
