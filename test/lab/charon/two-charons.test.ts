@@ -1,12 +1,7 @@
 // Two charons in two network namespaces negotiate IKE and an AES-GCM
 // CHILD_SA from the repo's swanctl/ examples; a ping crosses the SA.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runInLab, scenarioScript, type LabRun } from '../harness/scenario.js';
-
-interface Captured {
-  rc: number;
-  out: string;
-}
+import { runInLab, scenarioScript, type Captured, type LabRun } from '../harness/scenario.js';
 
 
 /** Packets counted on the SA from src to dst in `ip -s xfrm state` output. */

@@ -3,15 +3,10 @@
 // list and logs, each with and without --json; the operator's view while the
 // offload device is down; logs -f across a rotation; no key anywhere.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runInLab, scenarioScript, type LabRun } from '../harness/scenario.js';
+import { runInLab, scenarioScript, type Captured, type LabRun } from '../harness/scenario.js';
 import type { SaRow, DeviceRow } from '../../../src/daemon/views.js';
 import type { StatusView } from '../../../src/daemon/commands.js';
 import { expectNoKeyLeaks } from '../harness/key-audit.js';
-
-interface Captured {
-  rc: number;
-  out: string;
-}
 
 const SA_ROW_KEYS = ['aead', 'ageSeconds', 'bytes', 'child', 'conn', 'dev', 'dir', 'dst', 'encap', 'esn', 'failure', 'packets', 'pin', 'rate', 'reason', 'reinstalled', 'reqid', 'spi', 'src', 'state', 'uniqueid'];
 

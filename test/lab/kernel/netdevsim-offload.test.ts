@@ -1,12 +1,7 @@
 // Proves the lab itself against the kernel: what crypto offload to netdevsim
 // looks like on Debian 6.1 (these are the facts the daemon is built on).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runInLab, scenarioScript, type LabRun } from '../harness/scenario.js';
-
-interface Captured {
-  rc: number;
-  out: string;
-}
+import { runInLab, scenarioScript, type Captured, type LabRun } from '../harness/scenario.js';
 
 
 describe('netdevsim crypto offload on the lab kernel', () => {

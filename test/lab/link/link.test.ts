@@ -3,12 +3,7 @@
 // settings set and read back through VF info, a VF list past 64 KiB, and
 // esp-hw-offload as ethtool netlink reports it for netdevsim.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runInLab, scenarioScript, type LabRun } from '../harness/scenario.js';
-
-interface Captured {
-  rc: number;
-  out: string;
-}
+import { runInLab, scenarioScript, type Captured, type LabRun } from '../harness/scenario.js';
 
 let run: LabRun;
 let pf: string;

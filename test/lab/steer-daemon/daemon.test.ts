@@ -7,15 +7,10 @@
 // ESP in the kernel while this host's own MAC is steered away; a restart
 // keeps everything; detach removes everything.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runInLab, scenarioScript, type LabRun } from '../harness/scenario.js';
+import { runInLab, scenarioScript, type Captured, type LabRun } from '../harness/scenario.js';
 import type { SteerDetachReport } from '../../../src/steer/steering.js';
 import type { SteerListView } from '../../../src/steer/views.js';
 import type { SteerUplinkStatus } from '../../../src/steer/daemon/views.js';
-
-interface Captured {
-  rc: number;
-  out: string;
-}
 
 let run: LabRun;
 let macs: { a: string; b: string; g1: string };

@@ -4,15 +4,11 @@
 // daemon restart under a ping flood, generic fallback on a VLAN device, the
 // host suite's BPF_PROG_TEST_RUN table on this kernel, and detach.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runInLab, scenarioScript, type LabRun } from '../harness/scenario.js';
+import { runInLab, scenarioScript, type Captured, type LabRun } from '../harness/scenario.js';
 import type { SteerAttachReport, SteerDetachReport, SteerReconcileReport } from '../../../src/steer/steering.js';
 import type { SteerListView, SteerStatusView } from '../../../src/steer/views.js';
 import type { VlanOffloadReport } from '../../../src/steer/vlan-offload.js';
 
-interface Captured {
-  rc: number;
-  out: string;
-}
 interface Listing {
   status: SteerStatusView;
   list: SteerListView;
