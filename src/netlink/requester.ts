@@ -147,6 +147,11 @@ export class NetlinkRequester {
     return this.#portId;
   }
 
+  /** Requests sent (or prepared) and not settled yet. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
   /** Sends one request with NLM_F_ACK; resolves with any replies once acked. */
   async request(m: OutgoingMessage, opts: RequestOptions = {}): Promise<NetlinkMessage[]> {
     const [r] = await this.requestBatch([m], opts);
@@ -168,14 +173,22 @@ export class NetlinkRequester {
       const bufs: Buffer[] = [];
       const pendings: Pending[] = [];
       let bytes = 0;
-      while (i < messages.length && bufs.length < MAX_BATCH && bytes < MAX_BATCH_BYTES) {
-        const m = messages[i] as OutgoingMessage;
-        const p = this.#prepare(m, (m.flags ?? 0) | NLM_F_REQUEST | NLM_F_ACK, 'ack', opts, chunk, i);
-        chunk.add();
-        bufs.push(p.request);
-        pendings.push(p);
-        bytes += p.request.length;
-        i++;
+      try {
+        while (i < messages.length && bufs.length < MAX_BATCH && bytes < MAX_BATCH_BYTES) {
+          const m = messages[i] as OutgoingMessage;
+          const p = this.#prepare(m, (m.flags ?? 0) | NLM_F_REQUEST | NLM_F_ACK, 'ack', opts, chunk, i);
+          chunk.add();
+          bufs.push(p.request);
+          pendings.push(p);
+          bytes += p.request.length;
+          i++;
+        }
+      } catch (e) {
+        // A message that cannot be framed: nothing of this chunk was sent.
+        // Settle what was prepared (and wipe it) rather than leave it
+        // waiting for a timeout.
+        for (const b of bufs) this.#settle(b.readUInt32LE(8), undefined, e as Error);
+        throw e;
       }
       this.#send(bufs, pendings);
       await chunk.settled();

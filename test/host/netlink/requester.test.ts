@@ -95,6 +95,19 @@ describe('NetlinkRequester on the host kernel', () => {
     }
   });
 
+  it('a batch with a message that cannot be framed fails at once, leaving nothing in flight', async () => {
+    const x = NetlinkRequester.open(NETLINK_XFRM, { netns: { name: ns.name } });
+    try {
+      const unframable = { type: 0x10000, payload: Buffer.alloc(4) }; // nlmsg_type is 16 bits
+      await expect(x.requestBatch([sadinfoReq, sadinfoReq, unframable], { timeoutMs: 60_000 })).rejects.toBeInstanceOf(RangeError);
+      expect(x.inFlight).toBe(0);
+      const [r] = await x.requestBatch([sadinfoReq]);
+      expect(r?.ok).toBe(true);
+    } finally {
+      x.close();
+    }
+  });
+
   it('a request nobody answers times out, and the socket keeps working', async () => {
     // The netlink connector (protocol 11) never acks: a message for a callback
     // index nobody registered is dropped without a reply.
