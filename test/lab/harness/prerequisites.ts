@@ -20,6 +20,7 @@ const TOOLS: { cmd: string; pkg: string }[] = [
   { cmd: 'ip', pkg: 'iproute2' },
   { cmd: 'ethtool', pkg: 'ethtool' },
   { cmd: 'swanctl', pkg: 'strongswan-swanctl' },
+  { cmd: 'jq', pkg: 'jq' },
 ];
 
 /** Free bytes the lab wants: a first build extracts a kernel (~0.5 GiB) and the netdevsim sources. */
