@@ -21,8 +21,8 @@ capture status offload_cli A status
 capture status_json offload_cli A --json status
 capture list offload_cli A sa list
 offload_cli A --json sa list > "$LAB_RESULTS/rows.json"
-SPI_OUT=$(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).find(x=>x.dir==="out");process.stdout.write(r.spi)' "$LAB_RESULTS/rows.json")
-CHILD_ID=$(node -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"))[0].uniqueid))' "$LAB_RESULTS/rows.json")
+SPI_OUT=$(jq -r 'map(select(.dir == "out"))[0].spi' "$LAB_RESULTS/rows.json")
+CHILD_ID=$(jq -r '.[0].uniqueid' "$LAB_RESULTS/rows.json")
 result refs "{\"spiOut\":\"$SPI_OUT\",\"uniqueid\":$CHILD_ID}"
 capture show_spi offload_cli A sa show "$SPI_OUT"
 capture show_spi_json offload_cli A --json sa show "$SPI_OUT"

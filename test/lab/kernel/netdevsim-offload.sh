@@ -29,8 +29,8 @@ done
 # The 34th once more under strace: iproute2 prints only the kernel's message,
 # strace decodes the errno of the NLMSG_ERROR independently of our code.
 capture fill_errno strace -f -e trace=recvmsg -s 512 ip xfrm state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x5100 reqid 1 mode transport aead 'rfc4106(gcm(aes))' $KEY 128 offload dev "$DEV" dir out
-result fill "$(node -e 'const [a,f,rc,n,c]=process.argv.slice(1);process.stdout.write(JSON.stringify({accepted:+a,failure:f,failrc:+rc,states:+n,tableCount:+c}))' \
-  "$accepted" "$failure" "$failrc" "$(ip xfrm state | grep -c '^src')" "$(nsim_sa_count 1 0)")"
+result fill "$(jq -cn --argjson a "$accepted" --arg f "$failure" --argjson rc "$failrc" --argjson n "$(ip xfrm state | grep -c '^src')" --argjson c "$(nsim_sa_count 1 0)" \
+  '{accepted: $a, failure: $f, failrc: $rc, states: $n, tableCount: $c}')"
 
 # 3. ESN with offload, then the same SA in software
 ip xfrm state flush

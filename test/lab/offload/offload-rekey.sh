@@ -8,7 +8,7 @@ swanctl_as A --initiate --child gcm --timeout 60 > "$LAB_RUN/logs/initiate.txt" 
 wait_for 60 sa_count_is A offloaded 2 || lab_fail "SAs not offloaded: $(offload_cli A sa list)"
 current() { swanctl_as A --list-sas --raw | grep -o 'gcm-[0-9]* {[^}]*state=INSTALLED' | sed -n 's/gcm-\([0-9]*\) .*/\1/p' | sort -n | tail -1; }
 # offloaded_is UNIQUEID — both SAs of that CHILD_SA offloaded
-offloaded_is() { [ "$(offload_cli A --json sa list | node -e "const r=JSON.parse(require('fs').readFileSync(0));process.stdout.write(String(r.filter(x=>x.uniqueid===$1&&x.state==='offloaded').length))")" = 2 ]; }
+offloaded_is() { [ "$(offload_cli A --json sa list | jq --argjson u "$1" 'map(select(.uniqueid == $u and .state == "offloaded")) | length')" = 2 ]; }
 first=$(current)
 ip netns exec nsA ping -i 0.2 -W 1 10.0.0.2 > "$LAB_RESULTS/ping.txt" 2>&1 &
 PING=$!
