@@ -255,6 +255,17 @@ sa_count_is() {
   [ "$(sa_count "$1" "$2")" = "$3" ]
 }
 
+# initiate_offloaded NAME CHILD [WHAT] — charon NAME initiates CHILD (its
+# output appended to logs/initiate.txt); waits until daemon NAME shows both SAs
+# offloaded, or fails saying WHAT did not happen, with the list and swanctl's
+# last words. A non-zero swanctl alone is not fatal: under TCG it can time out
+# while the CHILD_SA still comes up.
+initiate_offloaded() {
+  local log="$LAB_RUN/logs/initiate.txt"
+  swanctl_as "$1" --initiate --child "$2" --timeout 60 >> "$log" 2>&1 || true
+  wait_for 60 sa_count_is "$1" offloaded 2 || lab_fail "${3:-SAs not offloaded}: $(offload_cli "$1" sa list); initiate: $(tail -3 "$log")"
+}
+
 # offload_start NAME — run the daemon for charon NAME (root netns, sockets in ns<NAME>).
 offload_start() {
   local name=$1 d i

@@ -3,8 +3,7 @@
 offload_topology
 charons_up
 offload_start A
-swanctl_as A --initiate --child gcm --timeout 60 > "$LAB_RUN/logs/initiate.txt" 2>&1
-wait_for 60 sa_count_is A offloaded 2 || lab_fail "SAs not offloaded: $(offload_cli A sa list)"
+initiate_offloaded A gcm
 offload_cli A wait
 sa_json sas
 offload_cli A sa list > "$LAB_RESULTS/sa-list.txt"

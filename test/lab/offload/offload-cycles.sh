@@ -4,8 +4,7 @@
 offload_topology
 charons_up
 offload_start A
-swanctl_as A --initiate --child gcm --timeout 60 > "$LAB_RUN/logs/initiate.txt" 2>&1
-wait_for 60 sa_count_is A offloaded 2 || lab_fail "SAs not offloaded: $(offload_cli A sa list)"
+initiate_offloaded A gcm
 key_snapshot
 # Dense traffic: more packets land in swap gaps, where the larval-state race of offload/larval.ts lives.
 ip netns exec nsA ping -q -i 0.002 -W 1 10.0.0.2 > "$LAB_RESULTS/ping.txt" 2>&1 &

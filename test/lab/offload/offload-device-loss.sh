@@ -8,8 +8,7 @@ offload_topology 1 veth
 charons_up
 offload_config A "$(printf '  rules:\n    - match: "*"\n      offload: true\n      device: nsim0')" > /dev/null
 offload_start A
-swanctl_as A --initiate --child gcm --timeout 60 > "$LAB_RUN/logs/initiate.txt" 2>&1
-wait_for 60 sa_count_is A offloaded 2 || lab_fail "SAs not offloaded: $(offload_cli A sa list)"
+initiate_offloaded A gcm
 offload_cli A wait
 sa_json before
 key_snapshot

@@ -4,8 +4,7 @@
 offload_topology
 charons_up
 offload_start A
-swanctl_as A --initiate --child gcm --timeout 60 > "$LAB_RUN/logs/initiate.txt" 2>&1
-wait_for 60 sa_count_is A offloaded 2 || lab_fail "SAs not offloaded: $(offload_cli A sa list)"
+initiate_offloaded A gcm
 current() { swanctl_as A --list-sas --raw | grep -o 'gcm-[0-9]* {[^}]*state=INSTALLED' | sed -n 's/gcm-\([0-9]*\) .*/\1/p' | sort -n | tail -1; }
 # offloaded_is UNIQUEID — both SAs of that CHILD_SA offloaded
 offloaded_is() { [ "$(offload_cli A --json sa list | jq --argjson u "$1" 'map(select(.uniqueid == $u and .state == "offloaded")) | length')" = 2 ]; }

@@ -3,8 +3,7 @@
 offload_topology
 charons_up
 offload_start A
-swanctl_as A --initiate --child gcm --timeout 60 > "$LAB_RUN/logs/initiate.txt" 2>&1
-wait_for 60 sa_count_is A offloaded 2 || lab_fail "SAs not offloaded: $(offload_cli A sa list)"
+initiate_offloaded A gcm
 offload_cli A wait
 sa_json before
 nsim_count_json nsim-before
@@ -33,8 +32,7 @@ sleep 2
 offload_cli A wait
 sa_json after-charon
 result kernel-charon-up "{\"states\":$(ip -n nsA xfrm state | grep -c '^src' || true)}"
-swanctl_as A --initiate --child gcm --timeout 60 >> "$LAB_RUN/logs/initiate.txt" 2>&1
-wait_for 60 sa_count_is A offloaded 2 || lab_fail "not offloaded after charon restart: $(offload_cli A sa list)"
+initiate_offloaded A gcm "not offloaded after charon restart"
 sa_json reinitiated
 capture ping ip netns exec nsA ping -c 3 -i 0.2 -W 2 10.0.0.2
 key_snapshot
