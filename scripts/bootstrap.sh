@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PACKAGES="g++ make python3 clang llvm libbpf-dev linux-libc-dev
   iproute2 ethtool iputils-ping strace bpftool kmod coreutils xz-utils
   strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libcharon-extra-plugins
-  qemu-system-x86 busybox-static cpio jq"
+  qemu-system-x86 busybox-static cpio jq openssl"
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then

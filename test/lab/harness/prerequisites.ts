@@ -21,6 +21,7 @@ const TOOLS: { cmd: string; pkg: string }[] = [
   { cmd: 'ethtool', pkg: 'ethtool' },
   { cmd: 'swanctl', pkg: 'strongswan-swanctl' },
   { cmd: 'jq', pkg: 'jq' },
+  { cmd: 'openssl', pkg: 'openssl' },
 ];
 
 /** Free bytes the lab wants: a first build extracts a kernel (~0.5 GiB) and the netdevsim sources. */

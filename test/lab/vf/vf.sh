@@ -3,8 +3,9 @@
 #   nsT0 (tenant t0: charon, policies = no, agent role vf)  t0 192.168.10.2, lo 10.10.0.2
 #        |  veth h0 192.168.10.1                                  \
 #   nsT1 (tenant t1: same)                                   t1 192.168.11.2, lo 10.11.0.2
-#        |  veth h1 192.168.11.1                                   |  mailbox: unix socket,
-#   nsH  host: PF daemon (role pf), charon H (no connections, VICI only),   identity = peer netns
+#        |  veth h1 192.168.11.1                                   |  mailbox: t0 unix socket
+#   nsH  host: PF daemon (role pf), charon H (no connections, VICI only),   (identity = peer netns),
+#                                                            t1 TCP + mutual TLS (client certificate)
 #        nsim0 = netdevsim PF with 3 SR-IOV VFs (MAC, VLAN, trust set with ip link ... vf N)
 #        vf-t0 / vf-t1 (xfrm interfaces made by the PF daemon, if_id 100 / 101)
 #        |  veth hR 172.16.0.1
@@ -162,6 +163,20 @@ charon_start H nsH
 for c in R T0 T1; do swanctl_as $c --load-all > /dev/null; done
 stamp charons
 
+# ---- mailbox PKI: t1's agent comes in over TCP with mutual TLS, as from a VM ----------
+PKI=$VFD/pki
+mkdir -p "$PKI"
+pki() { openssl "$@" > "$LAB_RUN/logs/openssl.txt" 2>&1 || lab_fail "openssl $1: $(tail -3 "$LAB_RUN/logs/openssl.txt")"; }
+pki req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$PKI/ca.key" -out "$PKI/ca.pem" -days 2 -subj /CN=lab-vf-ca
+pki_leaf() { # NAME CN EXTENSIONS
+  printf '%s\n' "$3" > "$PKI/$1.ext"
+  pki req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$PKI/$1.key" -out "$PKI/$1.csr" -subj "/CN=$2"
+  pki x509 -req -in "$PKI/$1.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" -CAcreateserial -out "$PKI/$1.pem" -days 2 -extfile "$PKI/$1.ext"
+}
+pki_leaf pf pf.lab "subjectAltName=DNS:pf.lab
+extendedKeyUsage=serverAuth"
+pki_leaf t1 t1 "extendedKeyUsage=clientAuth"
+
 # ---- daemons ------------------------------------------------------------------------
 cat > "$VFD/pf.yaml" <<EOC
 role: pf
@@ -178,6 +193,12 @@ pf:
   unix:
     path: $VFD/vf.sock
     mode: "0666"
+  tls:
+    listen: 192.168.11.1
+    port: 4510
+    cert: $PKI/pf.pem
+    key: $PKI/pf.key
+    ca: $PKI/ca.pem
   heartbeat: 2s
   stale_timeout: 12s
   restart_grace: 20s
@@ -200,7 +221,7 @@ pf:
       max_sas: 8
       hw_slots: 2
       route_table: 101
-      peer: { unix: { netns: nsT1 } }
+      peer: { tls: { cn: t1 } }
     t2:
       vf: 2
       if_id: 102
@@ -209,7 +230,7 @@ pf:
       hw_slots: 2
       peer: { unix: { netns: nsX } }
 EOC
-agent_conf() { # NAME CHARON
+agent_conf() { # NAME CHARON [PF_TRANSPORT]
   cat <<EOC
 role: vf
 vici:
@@ -222,14 +243,20 @@ offload:
   default: false
 vf:
   pf:
-    unix: $VFD/vf.sock
+${3:-    unix: $VFD/vf.sock}
   request_timeout: 60s
   reconnect_min: 200ms
   reconnect_max: 2s
 EOC
 }
 agent_conf t0 T0 > "$VFD/t0.yaml"
-agent_conf t1 T1 > "$VFD/t1.yaml"
+agent_conf t1 T1 "    tls:
+      host: 192.168.11.1
+      port: 4510
+      cert: $PKI/t1.pem
+      key: $PKI/t1.key
+      ca: $PKI/ca.pem
+      servername: pf.lab" > "$VFD/t1.yaml"
 
 # ev FILE EVENT [KEY=VALUE...] — how many log lines of EVENT carry every "key":value given
 # (strings quoted by the caller's VALUE: reason='"new-epoch"', kept=1).

@@ -68,6 +68,14 @@ describe('vf: tenant IKE, host termination and offload, stale-SA cleanup', () =>
     expect(run.file('results/t0-state.xfrm').match(/proto esp spi/g)).toHaveLength(2);
   });
 
+  it('the mailbox: t0 comes in over the unix socket (identity: its netns), t1 over TCP with mutual TLS (identity: its certificate)', () => {
+    const connected = (vf: string): string[] => pf.filter((e) => e.event === 'vf.connected' && e.vf === vf).map((e) => String(e.peer));
+    expect(connected('t0').length).toBeGreaterThan(0);
+    for (const peer of connected('t0')) expect(peer).toMatch(/^unix pid \d+ uid 0 netns /);
+    expect(connected('t1').length).toBeGreaterThan(0);
+    for (const peer of connected('t1')) expect(peer).toMatch(/^tls cn t1 sha256 [0-9A-F]{16}…$/);
+  });
+
   it('a ping from the remote to each tenant crosses IPsec terminated on the host', () => {
     expect(run.json<Captured>('ping_t0').out).toMatch(/3 packets transmitted, 3 received/);
     expect(run.json<Captured>('ping_t1').out).toMatch(/3 packets transmitted, 3 received/);
