@@ -20,7 +20,7 @@ import { spiText } from '../log/events.js';
 import { Executor, type ExecutorOptions } from '../offload/executor.js';
 import { KeyStore } from '../offload/keystore.js';
 import { isLarval, kernelSaInfo, keyOfState } from '../offload/kernel-view.js';
-import { shadowedStates, shadowedTwin } from '../offload/larval.js';
+import { readWithTwin, shadowedStates } from '../offload/larval.js';
 import { saFields } from '../offload/log-fields.js';
 import {
   applyCharonSynced,
@@ -296,15 +296,14 @@ export class OffloadService {
       for (const [dir, id] of [['in', ids.in], ['out', ids.out]] as const) {
         if (!id) continue;
         try {
-          const stateId = {
+          const s = await this.#readBehindLarval({
             daddr: id.daddr,
             spi: id.spi,
             proto: 'esp',
             family: family === 10 ? 'ipv6' : 'ipv4',
             saddr: dir === 'in' ? c.remoteAddr : c.localAddr,
             ...(id.mark ? { mark: id.mark } : {}),
-          } as const;
-          const s = await this.#readPastLarval(stateId, keyOfState({ ...stateId, proto: 50 }));
+          });
           this.state.now = Date.now();
           if (!s) continue;
           const rec = applyKernelSa(this.state, kernelSaInfo(s));
@@ -320,16 +319,14 @@ export class OffloadService {
 
   /**
    * GETSA outside the plan loop. A larval stand-in in front of the SA (see
-   * offload/larval.ts) is not the SA: a dump shows whether the SA is behind
-   * it, and the loop removes the stand-in (deleting here could race a swap).
-   * undefined: only a stand-in. Throws NetlinkError (ESRCH: nothing at all).
+   * offload/larval.ts) is not the SA: the keyed state behind it is, and the
+   * loop removes the stand-in (deleting here could race a swap). undefined:
+   * only a stand-in. Throws NetlinkError (ESRCH: nothing at all).
    */
-  async #readPastLarval(id: XfrmStateId, key: string): Promise<XfrmState | undefined> {
-    const s = await this.d.xfrm.getState(id);
-    if (!isLarval(s)) return s;
-    const twin = await shadowedTwin(this.d.xfrm, id);
-    if (!twin) return undefined;
-    this.#shadowed.add(key);
+  async #readBehindLarval(id: XfrmStateId): Promise<XfrmState | undefined> {
+    const { state, twin } = await readWithTwin(this.d.xfrm, id);
+    if (!twin) return isLarval(state) ? undefined : state;
+    this.#shadowed.add(keyOfState(twin));
     this.schedule();
     return twin;
   }
@@ -361,7 +358,7 @@ export class OffloadService {
         // Our own swaps delete and re-add: only a GETSA tells a swap from a real delete.
         let gone: boolean;
         try {
-          const s = await this.#readPastLarval({ ...e.id }, key);
+          const s = await this.#readBehindLarval({ ...e.id });
           gone = s === undefined;
           if (s) {
             applyKernelSa(this.state, kernelSaInfo(s));
@@ -405,15 +402,8 @@ export class OffloadService {
     const phi = sa.dir === 'out' ? prev.oseqHi : prev.seqHi;
     const half = (n: number): 'lower' | 'upper' => (n >= 0x80000000 ? 'upper' : 'lower');
     if (hi === phi && half(lo) === half(plo)) return;
-    const c = this.state.children.get(sa.child);
     this.d.log.event('esn.window', {
-      spi: spiText(sa.id.spi),
-      dir: sa.dir,
-      conn: c?.ike.name ?? '?',
-      child: c?.name ?? '?',
-      uniqueid: c?.uniqueid ?? 0,
-      src: sa.saddr,
-      dst: sa.id.daddr,
+      ...saFields(this.state, sa),
       seqHi: hi,
       half: half(lo),
       oseq: lo,

@@ -36,6 +36,21 @@ export interface ShadowReport {
 }
 
 /**
+ * GETSA; when it answers with a larval stand-in, also the keyed state that
+ * stand-in hides (same daddr, SPI, proto; from a dump, which lists every
+ * state whatever the hash order), if there is one. Deletes nothing. The
+ * caller wipes both states' keys. Throws NetlinkError (ESRCH: nothing at all).
+ */
+export async function readWithTwin(xfrm: XfrmClient, id: XfrmStateId): Promise<{ state: XfrmState; twin?: XfrmState }> {
+  const state = await xfrm.getState(id);
+  if (!isLarval(state)) return { state };
+  const states = await xfrm.dumpStates({ proto: id.proto });
+  const twin = shadowedStates(states).find((s) => s.spi === id.spi && s.daddr === id.daddr);
+  for (const s of states) if (s !== twin) wipeStateKeys(s);
+  return twin ? { state, twin } : { state };
+}
+
+/**
  * GETSA of an SA, past larval stand-ins that shadow it: while a keyed state
  * with the same (daddr, SPI, proto) exists behind one, the stand-in (which
  * GETSA just returned, so DELSA by SPI reaches it too) is deleted. Returns
@@ -44,9 +59,10 @@ export interface ShadowReport {
  */
 export async function readPastLarval(xfrm: XfrmClient, id: XfrmStateId, report?: ShadowReport): Promise<XfrmState> {
   for (let removed = 0; ; removed++) {
-    const s = await xfrm.getState(id);
-    if (!isLarval(s)) return s;
-    if (removed === MAX_SHADOWS || !(await hasKeyedTwin(xfrm, id))) return s;
+    const { state, twin } = await readWithTwin(xfrm, id);
+    if (!twin) return state;
+    wipeStateKeys(twin);
+    if (removed === MAX_SHADOWS) return state;
     const gone = await xfrm.deleteState(id);
     if (!isLarval(gone)) {
       // The SA moved ahead of its stand-in between our GETSA and DELSA (a
@@ -60,27 +76,6 @@ export async function readPastLarval(xfrm: XfrmClient, id: XfrmStateId, report?:
     }
     if (report) report.removed++;
   }
-}
-
-/** A keyed state with id's (daddr, SPI, proto) is in the kernel (a dump sees past the SPI hash order). */
-async function hasKeyedTwin(xfrm: XfrmClient, id: XfrmStateId): Promise<boolean> {
-  const twin = await shadowedTwin(xfrm, id);
-  if (twin) wipeStateKeys(twin);
-  return twin !== undefined;
-}
-
-/**
- * The keyed state a larval stand-in hides (same daddr, SPI, proto), from a
- * dump; undefined when the stand-in is all the kernel has. For readers that
- * must not delete anything themselves (event handlers outside the plan loop):
- * they record what the dump shows and leave the stand-in to the loop.
- * The caller wipes the returned state's keys.
- */
-export async function shadowedTwin(xfrm: XfrmClient, id: XfrmStateId): Promise<XfrmState | undefined> {
-  const states = await xfrm.dumpStates({ proto: id.proto });
-  const twin = shadowedStates(states).find((s) => s.spi === id.spi && s.daddr === id.daddr);
-  for (const s of states) if (s !== twin) wipeStateKeys(s);
-  return twin;
 }
 
 /**

@@ -20,12 +20,13 @@ done
 for r in $REP0 $REP1 $REP2; do ip link set "$r" up; done
 result reps "{\"pf\":\"$PF\",\"rep0\":\"$REP0\",\"rep1\":\"$REP1\",\"rep2\":\"$REP2\"}"
 lab_node test/lab/steer/guest.ts mount '{"dir":"/tmp/vf-pins"}' > /dev/null
-result vf "$(lab_node test/lab/steer/guest.ts vf "{\"uplink\":\"$PF\",\"pinRoot\":\"/tmp/vf-pins\",\"vfPorts\":{\"0\":\"$REP0\",\"1\":\"$REP1\",\"2\":\"$REP2\"}}")"
+VF_ARGS="{\"uplink\":\"$PF\",\"pinRoot\":\"/tmp/vf-pins\",\"vfPorts\":{\"0\":\"$REP0\",\"1\":\"$REP1\",\"2\":\"$REP2\"}}"
+result vf "$(lab_node test/lab/steer/guest.ts vf "$VF_ARGS")"
 capture links ip -d link show
 # The PF resets VF 0 for another tenant (new MAC and VLAN) and clears VF 1's
 # MAC: a reconcile from the VF list read again leaves nothing of the old
 # settings in the maps.
 ip link set "$PF" vf 0 mac 02:00:00:00:0b:00 vlan 200
 ip link set "$PF" vf 1 mac 00:00:00:00:00:00
-result vf_reset "$(lab_node test/lab/steer/guest.ts vf "{\"uplink\":\"$PF\",\"pinRoot\":\"/tmp/vf-pins\",\"vfPorts\":{\"0\":\"$REP0\",\"1\":\"$REP1\",\"2\":\"$REP2\"}}")"
+result vf_reset "$(lab_node test/lab/steer/guest.ts vf "$VF_ARGS")"
 result detach "$(lab_node test/lab/steer/guest.ts detach "{\"uplink\":\"$PF\",\"pinRoot\":\"/tmp/vf-pins\"}")"

@@ -166,16 +166,7 @@ stamp charons
 # ---- mailbox PKI: t1's agent comes in over TCP with mutual TLS, as from a VM ----------
 PKI=$VFD/pki
 mkdir -p "$PKI"
-pki() { openssl "$@" > "$LAB_RUN/logs/openssl.txt" 2>&1 || lab_fail "openssl $1: $(tail -3 "$LAB_RUN/logs/openssl.txt")"; }
-pki req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$PKI/ca.key" -out "$PKI/ca.pem" -days 2 -subj /CN=lab-vf-ca
-pki_leaf() { # NAME CN EXTENSIONS
-  printf '%s\n' "$3" > "$PKI/$1.ext"
-  pki req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$PKI/$1.key" -out "$PKI/$1.csr" -subj "/CN=$2"
-  pki x509 -req -in "$PKI/$1.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" -CAcreateserial -out "$PKI/$1.pem" -days 2 -extfile "$PKI/$1.ext"
-}
-pki_leaf pf pf.lab "subjectAltName=DNS:pf.lab
-extendedKeyUsage=serverAuth"
-pki_leaf t1 t1 "extendedKeyUsage=clientAuth"
+lab_node test/lab/vf/pki.ts "$PKI" 2> "$LAB_RUN/logs/pki.stderr" || lab_fail "test PKI: $(tail -3 "$LAB_RUN/logs/pki.stderr")"
 
 # ---- daemons ------------------------------------------------------------------------
 cat > "$VFD/pf.yaml" <<EOC
@@ -256,7 +247,7 @@ agent_conf t1 T1 "    tls:
       cert: $PKI/t1.pem
       key: $PKI/t1.key
       ca: $PKI/ca.pem
-      servername: pf.lab" > "$VFD/t1.yaml"
+      servername: pf.test" > "$VFD/t1.yaml"
 
 # ev FILE EVENT [KEY=VALUE...] — how many log lines of EVENT carry every "key":value given
 # (strings quoted by the caller's VALUE: reason='"new-epoch"', kept=1).
