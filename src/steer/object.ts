@@ -3,7 +3,7 @@
 // names, reused on every later load) and the three programs (pinned by us
 // under their names once they run). Nothing else is ever put there, so
 // "everything we created" is exactly the names in layout.ts.
-import { existsSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readlinkSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpfMap, BpfProgram, call, openPinnedMap, openPinnedProgram } from './bpf.js';
@@ -39,9 +39,27 @@ const mapNames = Object.keys(STEER_MAPS) as SteerMapName[];
 const programNames = Object.keys(STEER_PROGRAMS) as SteerProgramName[];
 
 /**
+ * This process's mount namespace against PID 1's: `other` under `ip netns
+ * exec` or a service with private mounts; `unknown` when PID 1's cannot be
+ * read (no /proc, or a sandbox that hides it).
+ */
+export function mountNamespaceVsInit(): 'same' | 'other' | 'unknown' {
+  try {
+    return readlinkSync('/proc/self/ns/mnt') === readlinkSync('/proc/1/ns/mnt') ? 'same' : 'other';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
  * Makes sure `pinRoot` can hold pins: its nearest existing ancestor must be on
  * bpffs. When it is not and `pinRoot` lies under /sys/fs/bpf, bpffs is
- * mounted there if `mount` allows (what iproute2 does too).
+ * mounted there if `mount` allows (what iproute2 does too) — but only from
+ * PID 1's mount namespace, where the mount outlives the daemon. `ip netns
+ * exec` gives its command a mount namespace of its own with a fresh sysfs
+ * (no bpffs on it); a bpffs mounted there is a new, empty instance that
+ * goes away with the process. The pins would go with it while the programs
+ * stay attached, and a restarted daemon could neither reuse nor detach them.
  */
 export function ensurePinRoot(pinRoot: string, mount: boolean): void {
   let probe = pinRoot;
@@ -51,6 +69,15 @@ export function ensurePinRoot(pinRoot: string, mount: boolean): void {
     const underDefault = pinRoot === BPFFS || pinRoot.startsWith(`${BPFFS}/`);
     if (!(mount && underDefault && existsSync(BPFFS))) {
       throw new SteerPinError(pinRoot, `not on a bpf filesystem (mount one: mount -t bpf bpf ${underDefault ? BPFFS : dirname(pinRoot)})`);
+    }
+    const ns = mountNamespaceVsInit();
+    if (ns !== 'same') {
+      throw new SteerPinError(
+        pinRoot,
+        `not on a bpf filesystem, and this process is ${ns === 'other' ? 'not' : 'not provably'} in PID 1's mount namespace ` +
+          '(ip netns exec?): a bpffs mounted here could vanish with the process, pins and all, leaving the programs attached; ' +
+          'set netns: in the config instead of ip netns exec, or pin_root on a bpffs mounted before the daemon starts',
+      );
     }
     call(`mount bpffs on ${BPFFS}`, (b) => b.bpffsMount(BPFFS));
   }

@@ -24,8 +24,12 @@ export type PeerFacts =
       /** SHA-256 of the DER certificate, 64 uppercase hex digits */
       fingerprint: string;
       cn: string | undefined;
-      /** TLS has already verified the chain to pf.tls.ca */
+      /** TLS verified the chain to pf.tls.ca */
       authorized: boolean;
+      /** why it did not (OpenSSL's verify error), when it did not */
+      authError?: string;
+      /** the client's address:port, for the log */
+      address?: string;
     };
 
 export interface IdentityRule {
@@ -40,7 +44,10 @@ export type Identified = { ok: true; vf: string } | { ok: false; reason: string 
 /** The one VF this peer is, or why it is none. */
 export function identify(peer: PeerFacts, rules: readonly IdentityRule[]): Identified {
   if (peer.transport === 'unix' && peer.netns === undefined) return { ok: false, reason: `peer pid ${peer.pid}: its network namespace could not be read` };
-  if (peer.transport === 'tls' && !peer.authorized) return { ok: false, reason: 'client certificate not signed by pf.tls.ca' };
+  if (peer.transport === 'tls' && !peer.authorized) {
+    if (peer.fingerprint === '') return { ok: false, reason: 'no client certificate' };
+    return { ok: false, reason: `client certificate not signed by pf.tls.ca${peer.authError ? ` (${peer.authError})` : ''}` };
+  }
   const matches = rules.filter((r) => matches1(peer, r)).map((r) => r.vf);
   if (matches.length === 1) return { ok: true, vf: matches[0] as string };
   if (matches.length > 1) return { ok: false, reason: `matches more than one VF (${matches.join(', ')}): refused` };

@@ -110,7 +110,13 @@ export class MailboxListeners {
     } catch (e) {
       throw new MailboxListenError('tls', `${t.listen}:${t.port}`, (e as Error).message);
     }
-    const server = createTlsServer({ ...material, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3', handshakeTimeout: 10_000 }, (s: TLSSocket) => {
+    // rejectUnauthorized: false, so that a refused certificate is refused by
+    // identify() with OpenSSL's reason and the client's address (TLS 1.3 aborts
+    // a rejected handshake after the server's side is done, and Node then
+    // reports only "socket hang up" with no address). identify() refuses an
+    // unverified chain first, before anything the peer sends is read; the peer
+    // gets one error frame, as any refused connection does.
+    const server = createTlsServer({ ...material, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3', handshakeTimeout: 10_000 }, (s: TLSSocket) => {
       this.#track(s);
       this.on.connection(s, tlsPeerFacts(s));
     });

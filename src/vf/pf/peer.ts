@@ -53,5 +53,15 @@ export function tlsPeerFacts(socket: TLSSocket): PeerFacts {
   const fp = (cert && typeof cert.fingerprint256 === 'string' ? cert.fingerprint256 : '').replace(/:/g, '').toUpperCase();
   const cnRaw: unknown = cert?.subject?.CN;
   const cn = typeof cnRaw === 'string' ? cnRaw : Array.isArray(cnRaw) && typeof cnRaw[0] === 'string' ? cnRaw[0] : undefined;
-  return { transport: 'tls', fingerprint: fp, cn, authorized: socket.authorized && fp.length === 64 };
+  // Typed as an Error, but Node sets OpenSSL's verify code as a string (e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE).
+  const why: unknown = socket.authorizationError;
+  const authError = typeof why === 'string' ? why : why instanceof Error ? why.message : undefined;
+  return {
+    transport: 'tls',
+    fingerprint: fp,
+    cn,
+    authorized: socket.authorized && fp.length === 64,
+    ...(authError ? { authError } : {}),
+    address: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+  };
 }

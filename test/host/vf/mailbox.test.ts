@@ -159,14 +159,20 @@ describe('identity: what the PF reads, never what the peer says', () => {
     expect(peer({ pf: tlsPf(t2), steps: [{ req: 'hello', epoch: '03' }] })[0]).toMatchObject({ ok: true, attrs: { vfName: 't2' } });
   });
 
-  it('TLS: a certificate from another CA is refused in the handshake (TLS 1.3: the client learns it at its first request); a CA-signed one for nobody is refused', () => {
+  it('TLS: a certificate from another CA (even for a configured CN) is refused with OpenSSL\'s reason and the address; a CA-signed one for nobody is refused', () => {
     const rogue = pki.client('tenant2', { rogue: true });
     const r = peer({ pf: tlsPf(rogue), steps: [{ req: 'hello', epoch: '05' }] });
     expect(r.filter((o) => o.ok === true)).toEqual([]);
+    // the client is told why (one error frame), as any refused connection
+    expect(r[0]).toMatchObject({ step: 'hello', ok: false });
+    expect(events(log, 'vf.refused').find((e) => e.request === 'connection' && String(e.message).startsWith('client certificate'))).toMatchObject({
+      peer: expect.stringMatching(/^tls 127\.0\.0\.1:\d+ cn tenant2$/),
+      reason: 'identity',
+      message: expect.stringMatching(/^client certificate not signed by pf\.tls\.ca \([A-Z_]+\)$/),
+    });
     const stranger = pki.client('stranger');
     expect(peer({ pf: tlsPf(stranger), steps: [{ req: 'hello', epoch: '04' }] })[0]).toMatchObject({ step: 'hello', ok: false });
     const refused = events(log, 'vf.refused').map((e) => `${String(e.request)} ${String(e.reason)} ${String(e.message)}`);
-    expect(refused.some((r) => /^connection identity handshake/.test(r))).toBe(true);
     expect(refused.some((r) => /tls cn stranger/.test(r) || /no configured VF/.test(r))).toBe(true);
   });
 });

@@ -6,9 +6,11 @@
 #        |  veth h1 192.168.11.1                                   |  mailbox: t0 unix socket
 #   nsH  host: PF daemon (role pf), charon H (no connections, VICI only),   (identity = peer netns),
 #                                                            t1 TCP + mutual TLS (client certificate)
-#        nsim0 = netdevsim PF with 3 SR-IOV VFs (MAC, VLAN, trust set with ip link ... vf N)
+#        nsim0 = netdevsim PF with 3 SR-IOV VFs (MAC, VLAN, trust set with ip link ... vf N),
+#                switchdev mode: VF representors rep0..rep2 (the steering ports)
 #        vf-t0 / vf-t1 (xfrm interfaces made by the PF daemon, if_id 100 / 101)
-#        |  veth hR 172.16.0.1
+#        br0 172.16.0.1 = nsim0 + hR: XDP steering on the uplink nsim0 (fdb from the VFs'
+#        |  veth hR        MAC + VLAN, ESP exceptions from the VFs' SAs)
 #   nsR  remote charon, 172.16.0.2, lo 10.20.0.1 (children to both tenants)
 #   nsX  a malicious tenant (VF t2, if_id 102): a scripted peer, no charon
 #
@@ -19,6 +21,14 @@
 # offloads them onto nsim0 within each VF's hardware quota). Plain traffic
 # from a tenant reaches its xfrm interface through the routes the PF daemon
 # puts in the VF's table (route_table, chosen by `ip rule iif`).
+#
+# Steering: the PF daemon steers on nsim0, its fdb entries come from the VFs'
+# MAC + VLAN as set on the PF (-> the VFs' switchdev representors), its ESP
+# exceptions from the VFs' inbound SAs. netdevsim has no data path, so the
+# remote's traffic comes in on hR, bridged with nsim0: the route back to the
+# remote is br0, the uplink's master, which is what puts an SA's exception
+# on nsim0 (VLAN 0), as on a host whose PF is a bridge port. Every cleanup
+# trigger is checked in the pinned maps with bpftool (not the daemon's word).
 #
 # The binary is $VF_CLI (default: the checkout's dist/cli/main.js).
 VF_CLI=${VF_CLI:-$LAB_PROJECT/dist/cli/main.js}
@@ -67,9 +77,23 @@ ip -n nsH rule add pref 111 iif h1 lookup 101
 
 PF_DEV=$(nsim_create 1 1)
 echo 3 > /sys/bus/netdevsim/devices/netdevsim1/sriov_numvfs
+# switchdev: one representor per VF, made in the devlink instance's netns (this one)
+devlink dev eswitch set netdevsim/netdevsim1 mode switchdev
+for d in /sys/class/net/*; do
+  case "$(cat "$d/phys_port_name" 2>/dev/null)" in
+    pf0vf[0-2]) n=$(cat "$d/phys_port_name"); ip link set "$(basename "$d")" netns nsH name "rep${n#pf0vf}" ;;
+  esac
+done
+for r in rep0 rep1 rep2; do ip -n nsH link set $r up || lab_fail "no representor $r"; done
 ip link set "$PF_DEV" netns nsH
 ip -n nsH link set "$PF_DEV" name nsim0
 ip -n nsH link set nsim0 up
+ip -n nsH link add br0 type bridge
+ip -n nsH addr del 172.16.0.1/24 dev hR
+ip -n nsH link set hR master br0
+ip -n nsH link set nsim0 master br0
+ip -n nsH addr add 172.16.0.1/24 dev br0
+ip -n nsH link set br0 up
 ip -n nsH link set nsim0 vf 0 mac 02:00:00:00:0a:00 vlan 100 trust on
 ip -n nsH link set nsim0 vf 1 mac 02:00:00:00:0a:01 vlan 101 trust on
 ip -n nsH link set nsim0 vf 2 mac 02:00:00:00:0a:02 vlan 102
@@ -169,6 +193,13 @@ mkdir -p "$PKI"
 lab_node test/lab/vf/pki.ts "$PKI" 2> "$LAB_RUN/logs/pki.stderr" || lab_fail "test PKI: $(tail -3 "$LAB_RUN/logs/pki.stderr")"
 
 # ---- daemons ------------------------------------------------------------------------
+# The PF daemon runs under ip netns exec: a mount namespace of its own, whose
+# /sys is a fresh sysfs without bpffs. Its pins live on a bpffs mounted here
+# first, which it inherits (the same instance): they outlive it, a restarted
+# daemon finds them, and bpftool reads them from here.
+PIN_ROOT=/run/vf-bpf/ipsec-offload
+mkdir -p /run/vf-bpf
+mount -t bpf bpf /run/vf-bpf
 cat > "$VFD/pf.yaml" <<EOC
 role: pf
 vici:
@@ -220,6 +251,11 @@ pf:
       max_sas: 4
       hw_slots: 2
       peer: { unix: { netns: nsX } }
+steer:
+  pin_root: $PIN_ROOT
+  uplinks:
+    - device: nsim0
+      vf_ports: { "0": rep0, "1": rep1, "2": rep2 }
 EOC
 agent_conf() { # NAME CHARON [PF_TRANSPORT]
   cat <<EOC
@@ -286,16 +322,49 @@ hexid() { printf '0x%x' "$1"; }
 spis_of() {
   ip -n nsH xfrm state | awk -v id="if_id $(hexid "$1")" '/^src/{spi=""} /proto esp spi/{spi=$4} index($0,id){print spi}' | sort | tr '\n' ' ' | sed 's/ $//'
 }
+# spi_in_of ADDR — the SPI of the host SA whose destination is ADDR (a tenant's inbound SA)
+spi_in_of() { ip -n nsH xfrm state | awk -v d="$1" '/^src/{hit=($4==d)} hit && /proto esp spi/{print $4}' | sort | tr '\n' ' ' | sed 's/ $//'; }
 sa_count_if() { ip -n nsH xfrm state | grep -c "if_id $(hexid "$1")" || true; }
 pol_count_if() { ip -n nsH xfrm policy | grep -c "if_id $(hexid "$1")" || true; }
 sa_count_if_is() { [ "$(sa_count_if "$1")" = "$2" ]; }
 # (grep -c, not -q: an early exit would SIGPIPE the writer and fail the pipeline)
 nsim_has() { [ "$(nsim_ipsec 1 0 | grep -ic "spi=$1" || true)" -gt 0 ]; }
+# ---- what steering holds: the pinned maps, read with bpftool ---------------------------
+PINS=$PIN_ROOT/nsim0
+# bpftool prints key bytes as "0x.." strings; byte turns one into a number.
+JQ_BYTE='def byte: ltrimstr("0x") | explode | reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end));'
+# esp_spis — the SPIs of the ESP exceptions (struct steer_esp_key: vlan, family, pad, be32 spi, daddr)
+esp_spis() { bpftool -j map dump pinned "$PINS/steer_esp" | jq -r '.[].key[4:8] | "0x" + (map(ltrimstr("0x")) | join(""))'; }
+# esp_count_of "SPIS" — how many of the given SPIs have an exception
+esp_count_of() {
+  local have s n=0
+  have=$(esp_spis) || return 1
+  for s in $1; do [ "$(printf '%s\n' "$have" | grep -cx "$s" || true)" -gt 0 ] && n=$((n + 1)); done
+  echo $n
+}
+esp_none_of() { local n; n=$(esp_count_of "$1") && [ "$n" = 0 ]; }
+esp_all_of() { local n; n=$(esp_count_of "$1") && [ "$n" = "$(echo $1 | wc -w)" ]; }
+# fdb_has MAC VLAN — an fdb entry (struct steer_fdb_key: mac[6], u16 vlan host order) is pinned
+fdb_keys() { bpftool -j map dump pinned "$PINS/steer_fdb" | jq -r "$JQ_BYTE"' .[].key | (.[0:6] | map(ltrimstr("0x")) | join(":")) + "/" + ((.[7] | byte) * 256 + (.[6] | byte) | tostring)'; }
+fdb_has() { local k; k=$(fdb_keys) && [ "$(printf '%s\n' "$k" | grep -cx "$1/$2" || true)" -gt 0 ]; }
+fdb_lacks() { local k; k=$(fdb_keys) && [ "$(printf '%s\n' "$k" | grep -cx "$1/$2" || true)" = 0 ]; }
+fdb_empty() { [ -z "$(fdb_keys)" ]; }
+# steer_maps — JSON: the ESP exceptions {vlan, daddr (IPv4), spi}, fdb keys "mac/vlan", port count; null where a map cannot be read
+steer_maps() {
+  local esp fdb ports
+  esp=$(bpftool -j map dump pinned "$PINS/steer_esp" | jq -c "$JQ_BYTE"' [.[].key | {vlan: ((.[1] | byte) * 256 + (.[0] | byte)), daddr: (.[8:12] | map(byte | tostring) | join(".")), spi: ("0x" + (.[4:8] | map(ltrimstr("0x")) | join("")))}] | sort_by(.spi)') || esp=null
+  fdb=$(fdb_keys | jq -Rsc 'split("\n") | map(select(length > 0)) | sort') || fdb=null
+  ports=$(bpftool -j map dump pinned "$PINS/steer_port_info" | jq 'length') || ports=null
+  echo "{\"esp\":$esp,\"fdb\":$fdb,\"ports\":$ports}"
+}
 # leftovers NAME VF IFID TABLE "SPIS" — JSON: what of the VF is still on the host
 # (SAs / policies with its if_id, its interface, routes in its table, given SPIs in
-# the kernel or in netdevsim's own SA table).
+# the kernel, in netdevsim's own SA table or among steering's ESP exceptions; the
+# steering maps). Steering follows the SA model within its half-second poll: the
+# exceptions get 15 s to go before the snapshot.
 leftovers() {
   local name=$2 ifid=$3 table=$4 spis=$5 s inkernel=0 innsim=0 link=false routes
+  wait_for 15 esp_none_of "$spis" || true
   for s in $spis; do
     [ "$(ip -n nsH xfrm state | grep -c "spi $s " || true)" -gt 0 ] && inkernel=$((inkernel + 1))
     nsim_has "$s" && innsim=$((innsim + 1))
@@ -303,7 +372,7 @@ leftovers() {
   ip -n nsH link show "vf-$name" > /dev/null 2>&1 && link=true
   routes=0
   [ "$table" = - ] || routes=$(ip -n nsH route show table "$table" 2>/dev/null | grep -c . || true)
-  result "$1" "{\"vf\":\"$name\",\"spis\":\"$spis\",\"sas\":$(sa_count_if "$ifid"),\"policies\":$(pol_count_if "$ifid"),\"interface\":$link,\"routes\":$routes,\"oldSpisInKernel\":$inkernel,\"oldSpisInNsim\":$innsim,\"nsimCount\":$(nsim_sa_count 1 0),\"atS\":$(mark)}"
+  result "$1" "{\"vf\":\"$name\",\"spis\":\"$spis\",\"sas\":$(sa_count_if "$ifid"),\"policies\":$(pol_count_if "$ifid"),\"interface\":$link,\"routes\":$routes,\"oldSpisInKernel\":$inkernel,\"oldSpisInNsim\":$innsim,\"oldSpisInEsp\":$(esp_count_of "$spis" || echo null),\"nsimCount\":$(nsim_sa_count 1 0),\"steer\":$(steer_maps),\"atS\":$(mark)}"
 }
 ping_r() { ip netns exec nsR ping -c 3 -i 0.3 -W 2 -I 10.20.0.1 "$1"; }
 ping_ok() { ip netns exec nsR ping -c 1 -W 2 -I 10.20.0.1 "$1"; }
@@ -322,6 +391,12 @@ wait_for 90 sa_count_if_is 101 2 || lab_fail "t1 SAs not on the host"
 # Both VFs' SAs end up on netdevsim (2 hardware slots each).
 nsim4() { [ "$(nsim_sa_count 1 0)" = 4 ]; }
 wait_for 90 nsim4 || true
+# Steering: each tenant's inbound SA gets its ESP exception on nsim0.
+T0_IN=$(spi_in_of 192.168.10.2)
+T1_IN=$(spi_in_of 192.168.11.2)
+wait_for 30 esp_all_of "$T0_IN $T1_IN" || true
+result steer_up "{\"t0In\":\"$T0_IN\",\"t1In\":\"$T1_IN\",\"maps\":$(steer_maps)}"
+pf_cli --json steer list nsim0 > "$LAB_RESULTS/steer-list-up.json" 2> "$LAB_RUN/logs/steer-list-up.stderr" || true
 stamp up
 ip -n nsH xfrm state > "$LAB_RESULTS/host-state.xfrm"
 ip -n nsH xfrm policy > "$LAB_RESULTS/host-policy.txt"
@@ -356,10 +431,19 @@ $HB{\"req\":\"heartbeat\"},{\"flood\":500},{\"raw\":\"$GARBAGE\"},{\"raw\":\"fff
 printf '%s\n' "$PEER_SCRIPT" > "$VFD/attack.json"
 ip netns exec nsX node --import tsx "$LAB_PROJECT/test/host/vf/support/peer.ts" "$PEER_SCRIPT" > "$LAB_RESULTS/attack.txt" 2> "$LAB_RUN/logs/attack.stderr" &
 ATTACK_PID=$!
+# Meanwhile, certificates the PF must refuse, from t1's netns over TLS: t1's own CN
+# signed by another CA, and a CA-signed one for a name no VF has.
+tls_peer() { # CERT_NAME EPOCH
+  printf '{"pf":{"tls":{"host":"192.168.11.1","port":4510,"cert":"%s","key":"%s","ca":"%s","servername":"pf.test"}},"steps":[{"req":"hello","epoch":"%s"}]}' \
+    "$PKI/$1.pem" "$PKI/$1.key" "$PKI/ca.pem" "$2"
+}
+ip netns exec nsT1 node --import tsx "$LAB_PROJECT/test/host/vf/support/peer.ts" "$(tls_peer rogue 00000000000000c1)" > "$LAB_RESULTS/tls-rogue.txt" 2> "$LAB_RUN/logs/tls-rogue.stderr" || true
+ip netns exec nsT1 node --import tsx "$LAB_PROJECT/test/host/vf/support/peer.ts" "$(tls_peer stranger 00000000000000c2)" > "$LAB_RESULTS/tls-stranger.txt" 2> "$LAB_RUN/logs/tls-stranger.stderr" || true
 t2_full() { [ "$(sa_count_if 102)" = 4 ] && [ "$(nsim_sa_count 1 0)" = 6 ]; }
 wait_for 120 t2_full || true
+wait_for 15 esp_all_of "0xc0000102 0xc0000103" || true
 pf_cli --json vf list > "$LAB_RESULTS/list-attack.json" 2> "$LAB_RUN/logs/list-attack.stderr" || true
-result attack_state "{\"t2sas\":$(sa_count_if 102),\"t2policies\":$(pol_count_if 102),\"t0\":\"$(spis_of 100)\",\"t1\":\"$(spis_of 101)\",\"nsimCount\":$(nsim_sa_count 1 0)}"
+result attack_state "{\"t2sas\":$(sa_count_if 102),\"t2policies\":$(pol_count_if 102),\"t0\":\"$(spis_of 100)\",\"t1\":\"$(spis_of 101)\",\"nsimCount\":$(nsim_sa_count 1 0),\"esp\":$(steer_maps | jq -c '.esp')}"
 wait "$ATTACK_PID" || true
 stamp attack
 result attack_after "{\"t0\":\"$(spis_of 100)\",\"t1\":\"$(spis_of 101)\",\"pfAlive\":$(kill -0 "$(daemon_pid pf)" 2>/dev/null && echo true || echo false)}"
@@ -409,11 +493,13 @@ result retired "{\"agentRekeys\":$(ev "$LAB_RUN/logs/agent-t0.log" vf.agent_reke
 kill -STOP "$(daemon_pid agent-t0)"
 ip -n nsH link set nsim0 vf 0 mac 02:00:00:00:0b:00
 wait_ev 60 1 "$PF_LOG" vf.stale_cleanup vf='"t0"' reason='"vf-mac-changed"' || lab_fail "no vf-mac-changed cleanup"
+wait_for 15 fdb_has 02:00:00:00:0b:00 100 || true
 leftovers mac t0 100 100 "$T0_SPIS"
 kill -CONT "$(daemon_pid agent-t0)"
 kill -STOP "$(daemon_pid agent-t1)"
 ip -n nsH link set nsim0 vf 1 vlan 201
 wait_ev 60 1 "$PF_LOG" vf.stale_cleanup vf='"t1"' reason='"vf-vlan-changed"' || lab_fail "no vf-vlan-changed cleanup"
+wait_for 15 fdb_has 02:00:00:00:0a:01 201 || true
 leftovers vlan t1 101 101 "$T1_SPIS"
 kill -CONT "$(daemon_pid agent-t1)"
 capture vfinfo_changed ip -n nsH -d link show nsim0
@@ -468,6 +554,7 @@ wait_for 120 back_t0 || lab_fail "t0 not back after vf reset"
 T0_SPIS=$(spis_of 100)
 echo 0 > /sys/bus/netdevsim/devices/netdevsim1/sriov_numvfs
 wait_ev 60 1 "$PF_LOG" vf.stale_cleanup vf='"t0"' reason='"vf-removed"' || lab_fail "no vf-removed cleanup"
+wait_for 15 fdb_empty || true
 leftovers numvfs t0 100 100 "$T0_SPIS"
 # Its agent keeps trying; the PF refuses it while the VF does not exist.
 wait_ev 60 1 "$PF_LOG" vf.refused vf='"t0"' request='"hello"' || true

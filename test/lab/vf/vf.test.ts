@@ -2,9 +2,11 @@
 // Two tenants (charon with policies = no + the agent, role vf) and a remote
 // charon; the PF daemon (role pf) on the host terminates the tenants' IPsec
 // with per-VF if_id, xfrm interface and routes, and offloads within each
-// VF's quota onto a netdevsim PF with SR-IOV VFs. Then a malicious tenant,
-// and each stale-SA cleanup trigger, each checked on the host: no SA, policy,
-// route, xfrm interface or netdevsim table entry of that VF left behind.
+// VF's quota onto a netdevsim PF with SR-IOV VFs, and XDP steering on that PF
+// (fdb from the VFs' MAC + VLAN, ESP exceptions from their SAs). Then a
+// malicious tenant, and each stale-SA cleanup trigger, each checked on the
+// host: no SA, policy, route, xfrm interface, netdevsim table entry or
+// steering ESP exception (bpftool on the pinned map) of that VF left behind.
 // The CLI under test is $VF_CLI on the host when set (a private build),
 // else the checkout's dist/cli/main.js.
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +14,15 @@ import { runInLab, scenarioScript, type LabRun } from '../harness/scenario.js';
 import { expectNoKeyLeaks } from '../harness/key-audit.js';
 import { events, type Captured } from '../offload/support.js';
 import type { VfListResult } from '../../../src/vf/commands.js';
+import type { SteerListView } from '../../../src/steer/views.js';
+
+/** The pinned steering maps as bpftool shows them (vf.sh steer_maps). */
+interface SteerMaps {
+  esp: { vlan: number; daddr: string; spi: string }[];
+  /** "mac/vlan" */
+  fdb: string[];
+  ports: number;
+}
 
 interface Leftovers {
   vf: string;
@@ -22,7 +33,9 @@ interface Leftovers {
   routes: number;
   oldSpisInKernel: number;
   oldSpisInNsim: number;
+  oldSpisInEsp: number;
   nsimCount: number;
+  steer: SteerMaps;
 }
 
 const spiList = (s: string): string[] => s.split(' ').filter(Boolean);
@@ -42,7 +55,10 @@ describe('vf: tenant IKE, host termination and offload, stale-SA cleanup', () =>
 
   const expectClean = (l: Leftovers, spis: number): void => {
     expect(spiList(l.spis)).toHaveLength(spis);
-    expect(l).toMatchObject({ sas: 0, policies: 0, interface: false, routes: 0, oldSpisInKernel: 0, oldSpisInNsim: 0 });
+    expect(l).toMatchObject({ sas: 0, policies: 0, interface: false, routes: 0, oldSpisInKernel: 0, oldSpisInNsim: 0, oldSpisInEsp: 0 });
+    // nothing of that VF among the exceptions: not its old SPIs (above), not its address
+    const addr = { t0: '192.168.10.2', t1: '192.168.11.2', t2: '192.168.12.2' }[l.vf];
+    expect(l.steer.esp.filter((e) => e.daddr === addr)).toEqual([]);
   };
   const cleanups = (vf: string, reason: string): Record<string, unknown>[] => pf.filter((e) => e.event === 'vf.stale_cleanup' && e.vf === vf && e.reason === reason);
 
@@ -76,10 +92,52 @@ describe('vf: tenant IKE, host termination and offload, stale-SA cleanup', () =>
     for (const peer of connected('t1')) expect(peer).toMatch(/^tls cn t1 sha256 [0-9A-F]{16}…$/);
   });
 
+  it('the TLS mailbox refuses a certificate from another CA (CN t1 all the same) and a CA-signed one for no VF; t1 keeps its SAs', () => {
+    const rogue = events(run.file('results/tls-rogue.txt'));
+    expect(rogue.length).toBeGreaterThan(0);
+    expect(rogue.filter((o) => o.ok === true)).toEqual([]);
+    expect(events(run.file('results/tls-stranger.txt'))[0]).toMatchObject({ step: 'hello', ok: false });
+    const refused = pf.filter((e) => e.event === 'vf.refused' && e.request === 'connection').map((e) => `${String(e.reason)} ${String(e.message)}`);
+    expect(refused.some((r) => /^identity client certificate not signed by pf\.tls\.ca \([A-Z_]+\)$/.test(r))).toBe(true);
+    expect(refused.some((r) => /^identity .*(tls cn stranger|no configured VF)/.test(r))).toBe(true);
+  });
+
   it('a ping from the remote to each tenant crosses IPsec terminated on the host', () => {
     expect(run.json<Captured>('ping_t0').out).toMatch(/3 packets transmitted, 3 received/);
     expect(run.json<Captured>('ping_t1').out).toMatch(/3 packets transmitted, 3 received/);
     expect(run.json<Captured>('host_counters').out).toMatch(/[1-9]\d*\(packets\)/);
+  });
+
+  it('steering on the PF: one fdb entry per VF (MAC + VLAN -> its representor), one ESP exception per tenant inbound SA', () => {
+    const up = run.json<{ t0In: string; t1In: string; maps: SteerMaps }>('steer_up');
+    expect(spiList(up.t0In)).toHaveLength(1);
+    expect(spiList(up.t1In)).toHaveLength(1);
+    // bpftool on the pins: the route back to the remote is br0, nsim0's master, so VLAN 0
+    expect(up.maps.esp).toEqual(
+      [
+        { vlan: 0, daddr: '192.168.10.2', spi: up.t0In },
+        { vlan: 0, daddr: '192.168.11.2', spi: up.t1In },
+      ].sort((a, b) => a.spi.localeCompare(b.spi)),
+    );
+    expect(up.maps.fdb).toEqual(['02:00:00:00:0a:00/100', '02:00:00:00:0a:01/101', '02:00:00:00:0a:02/102']);
+    expect(up.maps.ports).toBe(3);
+    // the daemon's view agrees, with the ports by name
+    const list = JSON.parse(run.file('results/steer-list-up.json')) as SteerListView[];
+    expect(list).toHaveLength(1);
+    expect(list[0]?.fdb.map((f) => [f.mac, f.vlan, f.port, f.origin]).sort()).toEqual([
+      ['02:00:00:00:0a:00', 100, 'rep0', 'vf'],
+      ['02:00:00:00:0a:01', 101, 'rep1', 'vf'],
+      ['02:00:00:00:0a:02', 102, 'rep2', 'vf'],
+    ]);
+    expect(list[0]?.ports.map((p) => [p.device, p.mac, p.vlan, p.xdp])).toEqual([
+      ['rep0', '02:00:00:00:0a:00', 100, 'ours'],
+      ['rep1', '02:00:00:00:0a:01', 101, 'ours'],
+      ['rep2', '02:00:00:00:0a:02', 102, 'ours'],
+    ]);
+    const attached = pf.filter((e) => e.event === 'steer.attached');
+    expect(attached[0]).toMatchObject({ uplink: 'nsim0', mode: 'native', action: 'attached' });
+    // the PF daemon's restart (trigger 4) kept the running programs
+    expect(attached[1]).toMatchObject({ uplink: 'nsim0', action: 'kept' });
   });
 
   it('malicious tenant: a forged sa.add for another VF, a flood beyond quota and garbage are refused and logged; others unaffected', () => {
@@ -104,6 +162,9 @@ describe('vf: tenant IKE, host termination and offload, stale-SA cleanup', () =>
     const during = run.json<{ t2sas: number; t0: string; t1: string; nsimCount: number }>('attack_state');
     expect(during).toMatchObject({ t2sas: 4, t0: up.t0, t1: up.t1 });
     expect(during.nsimCount).toBe(6); // t2: 2 of its 4 SAs on hardware (hw_slots 2)
+    // its two inbound SAs have exceptions like anyone's (the SAs are in the kernel)
+    const esp = run.json<{ esp: SteerMaps['esp'] }>('attack_state').esp;
+    expect(esp.filter((e) => e.daddr === '192.168.12.2').map((e) => e.spi)).toEqual(['0xc0000102', '0xc0000103']);
     expect(run.json<{ t0: string; t1: string; pfAlive: boolean }>('attack_after')).toEqual({ t0: up.t0, t1: up.t1, pfAlive: true });
     const t2 = run.json<{ role: 'pf' } & Extract<VfListResult, { role: 'pf' }>>('list-attack').vfs.find((v) => v.name === 't2');
     expect(t2).toMatchObject({ state: 'connected', children: 2, sas: 4, software: 2, hwSlots: { used: 2, quota: 2 }, maxSas: 4 });
@@ -141,6 +202,15 @@ describe('vf: tenant IKE, host termination and offload, stale-SA cleanup', () =>
     expect(cleanups('t0', 'vf-mac-changed')[0]).toMatchObject({ count: 2, interface: true });
     expect(cleanups('t1', 'vf-vlan-changed')[0]).toMatchObject({ count: 2, interface: true });
     expect(cleanups('t0', 'vf-link-disabled')[0]).toMatchObject({ count: 2, interface: true });
+    // Steering follows the PF's VF settings: the new MAC / VLAN replaces the old entry.
+    const mac = run.json<Leftovers>('mac').steer.fdb;
+    expect(mac).toContain('02:00:00:00:0b:00/100');
+    expect(mac).not.toContain('02:00:00:00:0a:00/100');
+    const vlan = run.json<Leftovers>('vlan').steer.fdb;
+    expect(vlan).toContain('02:00:00:00:0a:01/201');
+    expect(vlan).not.toContain('02:00:00:00:0a:01/101');
+    // A disabled link changes neither MAC nor VLAN: the entry stays (only the SAs go).
+    expect(run.json<Leftovers>('linkstate').steer.fdb).toContain('02:00:00:00:0b:00/100');
   });
 
   it('trigger 4, PF daemon restart: a returning VF is kept without churn, one that stays away is removed after the grace', () => {
@@ -183,6 +253,8 @@ describe('vf: tenant IKE, host termination and offload, stale-SA cleanup', () =>
 
   it('trigger 3, the VF count drops (sriov_numvfs 3 -> 0): everything of the VF is removed, its agent refused', () => {
     expectClean(run.json<Leftovers>('numvfs'), 2);
+    // the VFs and their representors are gone: no fdb entry, no port left in the maps
+    expect(run.json<Leftovers>('numvfs').steer).toMatchObject({ fdb: [], ports: 0 });
     expect(cleanups('t0', 'vf-removed')[0]).toMatchObject({ count: 2, interface: true });
     expect(run.json<{ refusedHello: number; t0sas: number }>('numvfs_after')).toMatchObject({ t0sas: 0 });
     expect(run.json<{ refusedHello: number }>('numvfs_after').refusedHello).toBeGreaterThanOrEqual(1);

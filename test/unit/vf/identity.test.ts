@@ -20,7 +20,7 @@ const rules: IdentityRule[] = [
 ];
 
 const unix = (netns: typeof NS_A | undefined, uid = 0): PeerFacts => ({ transport: 'unix', pid: 42, uid, gid: 0, netns });
-const tls = (fingerprint: string, cn?: string, authorized = true): PeerFacts => ({ transport: 'tls', fingerprint, cn, authorized });
+const tls = (fingerprint: string, cn?: string, authorized = true, authError?: string): PeerFacts => ({ transport: 'tls', fingerprint, cn, authorized, ...(authError ? { authError } : {}) });
 
 const rows: [string, PeerFacts, string | RegExp][] = [
   ['unix peer in netns A', unix(NS_A), 't0'],
@@ -34,6 +34,12 @@ const rows: [string, PeerFacts, string | RegExp][] = [
   ['fingerprint and CN both required: both right', tls(FP_B, 'tenant4'), 't4'],
   ['fingerprint and CN both required: CN wrong', tls(FP_B, 'tenant9'), /no configured VF/],
   ['a certificate not signed by the CA', tls(FP_A, undefined, false), /not signed/],
+  [
+    'a certificate from another CA, pinned fingerprint and all: refused with OpenSSL\'s reason',
+    tls(FP_A, 'tenant3', false, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'),
+    /^client certificate not signed by pf\.tls\.ca \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)$/,
+  ],
+  ['no client certificate at all', tls('', undefined, false), /^no client certificate$/],
   ['a TLS peer never matches a unix rule and the reverse', tls('D'.repeat(64), 'nobody'), /no configured VF/],
 ];
 
