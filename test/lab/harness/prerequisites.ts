@@ -22,6 +22,8 @@ const TOOLS: { cmd: string; pkg: string }[] = [
   { cmd: 'swanctl', pkg: 'strongswan-swanctl' },
   { cmd: 'jq', pkg: 'jq' },
   { cmd: 'openssl', pkg: 'openssl' },
+  { cmd: 'bpftool', pkg: 'bpftool' },
+  { cmd: 'devlink', pkg: 'iproute2' },
 ];
 
 /** Free bytes the lab wants: a first build extracts a kernel (~0.5 GiB) and the netdevsim sources. */
