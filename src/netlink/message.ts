@@ -132,6 +132,10 @@ export function parseAck(m: NetlinkMessage): KernelAck {
   if (!(m.flags & NLM_F_ACK_TLVS)) return ack;
   // The echoed request is left out for plain acks and when capped.
   const echoed = error === 0 || m.flags & NLM_F_CAPPED ? NLMSG_HDRLEN : reqLen;
+  // An echoed length past the payload is malformed (the kernel caps what does
+  // not fit); checked before align4, whose 32-bit arithmetic turns lengths
+  // from 2^31 up into negative offsets.
+  if (4 + echoed > p.length) throw new NetlinkDecodeError('nlmsgerr', 4, `echoed request length ${echoed} runs past the ${p.length}-byte payload`);
   parseExtack(p, align4(4 + echoed), ack);
   return ack;
 }

@@ -49,6 +49,17 @@ describe('netlink framing against captured kernel bytes', () => {
     expect(ack.offset).toBeUndefined();
   });
 
+  it('an uncapped error whose echoed request length runs past the payload is a NetlinkDecodeError (lengths from 2^31 up included)', () => {
+    // the real reply above, its echoed nlmsg_len rewritten (found by the fuzz below: a RangeError escaped)
+    const reply = datagrams(loadCapture('error-unknown-kind'), 'recv').at(-1) as Buffer;
+    for (const reqLen of [0xfffffff0, 0x80000000, 0x7ffffffd, reply.length]) {
+      const [m] = splitMessages(Buffer.from(reply));
+      m!.payload.writeUInt32LE(reqLen, 4);
+      expect(() => parseAck(m!)).toThrow(NetlinkDecodeError);
+      expect(() => parseAck(m!)).toThrow(/echoed request length \d+ runs past the \d+-byte payload/);
+    }
+  });
+
   it('parses a capped error with message, offending-attribute offset and policy', () => {
     const c = loadCapture('error-policy-capped');
     const [m] = splitMessages(datagrams(c, 'recv')[0] as Buffer);
