@@ -154,9 +154,10 @@ export class OffloadService {
 
   /** charon's complete view (list-sas). */
   async resyncCharon(reason: string): Promise<void> {
+    const requestedAt = this.state.epoch;
     const ikes = await this.d.vici.listSas();
     this.state.now = Date.now();
-    applyChildren(this.state, childrenOf(ikes), true);
+    applyChildren(this.state, childrenOf(ikes), true, requestedAt);
     applyCharonSynced(this.state, true);
     this.d.log.event('resync', { source: 'vici', children: this.state.children.size, sas: this.state.sas.size, reason });
     this.schedule();

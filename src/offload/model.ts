@@ -80,6 +80,7 @@ function childRecord(c: ChildInfo, now: number, prev?: ChildRecord): ChildRecord
     gone: false,
     since: prev?.since ?? now,
     ...(prev?.rekeyRequested ? { rekeyRequested: prev.rekeyRequested } : {}),
+    ...(prev?.touched !== undefined ? { touched: prev.touched } : {}),
   };
 }
 
@@ -89,22 +90,34 @@ const LIVE = new Set(['INSTALLED', 'REKEYING', 'UPDATING']);
 
 /**
  * charon reports CHILD_SAs. `complete` (a full list-sas) marks every child it
- * does not mention as gone; child-updown up is not complete.
+ * does not mention as gone; child-updown up is not complete, and marks the
+ * children it reports as touched by an event.
+ *
+ * `requestedAt` is state.epoch when the list was requested. charon answers a
+ * list-sas while it keeps establishing, rekeying and deleting, and its events
+ * come on another connection: a CHILD_SA an event reported after the request
+ * may be missing from the list (it was being installed when charon listed
+ * that IKE_SA), or still in it after it went down. Such a child is left as
+ * the event made it, both ways: not marked gone, not brought back.
  */
-export function applyChildren(state: OffloadState, children: readonly ChildInfo[], complete: boolean): void {
+export function applyChildren(state: OffloadState, children: readonly ChildInfo[], complete: boolean, requestedAt?: number): void {
+  const newer = (c: ChildRecord | undefined): boolean => requestedAt !== undefined && (c?.touched ?? 0) > requestedAt;
   const seen = new Set<string>();
   for (const c of children) {
     if (!LIVE.has(c.state)) continue;
     const key = String(c.uniqueid);
     seen.add(key);
-    const rec = childRecord(c, state.now, state.children.get(key));
+    const prev = state.children.get(key);
+    if (complete && newer(prev)) continue;
+    const rec = childRecord(c, state.now, prev);
+    if (!complete) rec.touched = ++state.epoch;
     state.children.set(key, rec);
     linkChildSas(state, rec, c);
   }
   if (complete) {
     for (const [key, c] of state.children) {
       // A VF's CHILD_SAs are not charon's: list-sas never mentions them.
-      if (seen.has(key) || c.gone || c.owner) continue;
+      if (seen.has(key) || c.gone || c.owner || newer(c)) continue;
       c.gone = true;
       c.goneReason = 'vanished';
       c.goneAt = state.now;
@@ -137,6 +150,7 @@ export function applyChildDown(state: OffloadState, uniqueid: number): void {
     c.gone = true;
     c.goneReason = 'down';
     c.goneAt = state.now;
+    c.touched = ++state.epoch;
   }
 }
 
@@ -147,6 +161,7 @@ export function applyIkeDown(state: OffloadState, ikeUniqueid: number): void {
     c.gone = true;
     c.goneReason = 'down';
     c.goneAt = state.now;
+    c.touched = ++state.epoch;
   }
 }
 
@@ -179,7 +194,11 @@ export function applyChildRekey(state: OffloadState, oldUniqueid: number, replac
 
 /** ike-rekey: children move to the new IKE_SA (same CHILD_SAs, new IKE uniqueid). */
 export function applyIkeRekey(state: OffloadState, oldIke: number, newIke: { name: string; uniqueid: number }): void {
-  for (const c of state.children.values()) if (c.ike.uniqueid === oldIke && !c.owner) c.ike = { ...newIke };
+  for (const c of state.children.values()) {
+    if (c.ike.uniqueid !== oldIke || c.owner) continue;
+    c.ike = { ...newIke };
+    c.touched = ++state.epoch;
+  }
 }
 
 /**

@@ -123,6 +123,8 @@ export interface ChildRecord {
   goneAt?: number;
   /** when the executor last asked charon to rekey it, and why */
   rekeyRequested?: { at: number; reason: 'keys-lost' | 'seq-exhaustion' };
+  /** OffloadState.epoch when a charon event last changed it (see applyChildren) */
+  touched?: number;
   /** pf role: a VF agent's CHILD_SA the PF installed (absent: charon's own) */
   owner?: ChildOwner;
 }
@@ -180,8 +182,9 @@ export interface OffloadState {
   devices: Map<number, DeviceRecord>;
   pins: Pins;
   /**
-   * Counts the executor's busy transitions: a dump requested at epoch E says
-   * nothing about an SA touched after E (see applyKernelSnapshot).
+   * Counts the executor's busy transitions and the charon events applied to
+   * children: a SAD dump or a list-sas requested at epoch E says nothing about
+   * an SA or a CHILD_SA touched after E (applyKernelSnapshot, applyChildren).
    */
   epoch: number;
 }

@@ -130,6 +130,32 @@ describe('offload model reducers', () => {
     expect(gone?.deleted).toBeUndefined();
   });
 
+  it('a list-sas charon answered while its events came says nothing about the CHILD_SAs those events reported, either way', () => {
+    // The cli lab's CI failure (stop 14): the daemon's startup list-sas was
+    // requested, the CHILD_SA came up (child-updown, its SAs read), and the
+    // list, produced while charon was still installing it, lacked it.
+    const s = emptyState(1);
+    const requestedAt = s.epoch;
+    applyChildren(s, [child(1, 0xc1, 0xc2)], false);
+    applyKernelSa(s, kernel('10.0.0.1', '10.0.0.2', 0xc1));
+    applyChildren(s, [], true, requestedAt);
+    expect(s.children.get('1')).toMatchObject({ gone: false });
+    expect(s.sas.get(inKey(0xc1))?.child).toBe('1');
+    // Down by event while the list still had it INSTALLED: it stays down.
+    const listed = s.epoch;
+    applyChildDown(s, 1);
+    applyChildren(s, [child(1, 0xc1, 0xc2)], true, listed);
+    expect(s.children.get('1')).toMatchObject({ gone: true, goneReason: 'down' });
+    // A list requested after the events counts again: a child it lacks is gone.
+    applyChildren(s, [child(2, 0xd1, 0xd2)], false);
+    applyChildren(s, [], true, s.epoch);
+    expect(s.children.get('2')).toMatchObject({ gone: true, goneReason: 'vanished' });
+    // Without requestedAt (no request in flight) the list is the truth, as before.
+    applyChildren(s, [child(3, 0xe1, 0xe2)], false);
+    applyChildren(s, [], true);
+    expect(s.children.get('3')?.gone).toBe(true);
+  });
+
   it('a dump the kernel answered during a swap says nothing about that SA, either way', () => {
     const s = emptyState(1);
     applyDevice(s, { ifindex: 3, name: 'eth0', up: true, espOffload: true, addresses: ['10.0.0.1'] });
