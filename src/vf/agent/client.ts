@@ -47,6 +47,8 @@ export class MailboxClient extends EventEmitter<MailboxClientEvents> {
   readonly #pending = new Map<number, Pending>();
   readonly #timeoutMs: number;
   #nextId = 1;
+  /** the PF's refusal of the connection itself (an error frame with id 0), once it came */
+  #refusal: Frame<'error'> | undefined;
 
   private constructor(socket: Socket, timeoutMs: number) {
     super();
@@ -54,10 +56,12 @@ export class MailboxClient extends EventEmitter<MailboxClientEvents> {
     this.#stream = new MailboxStream(socket);
     this.#stream.on('frame', (f) => this.#onFrame(f));
     this.#stream.on('bad', () => this.close('the PF sent a frame that cannot be decoded'));
-    this.#stream.on('close', (reason) => {
+    this.#stream.on('close', (closed) => {
+      const refusal = this.#refusal;
+      const reason = refusal ? `${closed}: ${refusedError('connection', refusal).message}` : closed;
       for (const [id, p] of this.#pending) {
         clearTimeout(p.timer);
-        p.reject(new MailboxClosedError(`connection closed during ${p.kind}: ${reason}`));
+        p.reject(refusal ? refusedError(p.kind, refusal) : new MailboxClosedError(`connection closed during ${p.kind}: ${reason}`));
         this.#pending.delete(id);
       }
       this.emit('close', reason);
@@ -76,6 +80,7 @@ export class MailboxClient extends EventEmitter<MailboxClientEvents> {
 
   /** Sends a request; resolves with the PF's ok, rejects with MailboxRefusedError or MailboxClosedError. */
   request(kind: RequestKind, attrs: FrameInput = {}): Promise<Frame<'ok'>> {
+    if (this.#refusal) return Promise.reject(refusedError(kind, this.#refusal));
     const id = this.#nextId;
     this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
     return new Promise((resolve, reject) => {
@@ -98,18 +103,34 @@ export class MailboxClient extends EventEmitter<MailboxClientEvents> {
   }
 
   #onFrame(f: AnyFrame): void {
+    if (f.kind === 'error' && f.id === 0) {
+      // Request ids start at 1: id 0 is the PF refusing the connection itself
+      // (identity), before it read anything. It may come before our hello is
+      // even sent; it is the answer to every request of this connection.
+      this.#refusal = f;
+      for (const [id, p] of this.#pending) {
+        clearTimeout(p.timer);
+        p.reject(refusedError(p.kind, f));
+        this.#pending.delete(id);
+      }
+      return;
+    }
     if (f.kind === 'ok' || f.kind === 'error') {
       const p = this.#pending.get(f.id);
       if (!p) return;
       this.#pending.delete(f.id);
       clearTimeout(p.timer);
       if (f.kind === 'ok') p.resolve(f);
-      else p.reject(new MailboxRefusedError(p.kind, reasonName(f.attrs.reason), f.attrs.reason, f.attrs.message ?? ''));
+      else p.reject(refusedError(p.kind, f));
       return;
     }
     if (f.kind === 'rekey') this.emit('notice', f);
     // Requests are the agent's to send, never to receive: ignored.
   }
+}
+
+function refusedError(request: string, f: Frame<'error'>): MailboxRefusedError {
+  return new MailboxRefusedError(request, reasonName(f.attrs.reason), f.attrs.reason, f.attrs.message ?? '');
 }
 
 function open(pf: VfAgentConfig['pf'], timeoutMs: number): Promise<Socket> {

@@ -138,11 +138,11 @@ describe('identity: what the PF reads, never what the peer says', () => {
     expect(String(connected?.peer)).toMatch(/^unix pid \d+ uid 0 netns \d+:\d+$/);
   });
 
-  it('a unix peer in any other netns is nobody: one error, the connection closed, a vf.refused line', () => {
+  it('a unix peer in any other netns is nobody: one error (the agent learns why), the connection closed, a vf.refused line', () => {
     const before = events(log, 'vf.refused').length;
     const out = peer({ pf: unixPf(), steps: [{ req: 'hello', epoch: '01' }] }, nsX.name);
-    expect(out[0]).toMatchObject({ step: 'hello', ok: false });
-    expect(String(out[0]?.closed)).toMatch(/closed/);
+    expect(out[0]).toEqual({ step: 'hello', ok: false, reason: 'identity', message: 'this connection is no configured VF of this PF' });
+    expect(String(out.at(-1)?.closed)).toMatch(/^closed by the peer: PF refused connection: identity \(this connection is no configured VF of this PF\)$/);
     const refused = events(log, 'vf.refused').slice(before);
     expect(refused[0]).toMatchObject({ request: 'connection', reason: 'identity' });
     expect(String(refused[0]?.message)).toMatch(/is no configured VF/);
@@ -164,14 +164,14 @@ describe('identity: what the PF reads, never what the peer says', () => {
     const r = peer({ pf: tlsPf(rogue), steps: [{ req: 'hello', epoch: '05' }] });
     expect(r.filter((o) => o.ok === true)).toEqual([]);
     // the client is told why (one error frame), as any refused connection
-    expect(r[0]).toMatchObject({ step: 'hello', ok: false });
+    expect(r[0]).toMatchObject({ step: 'hello', ok: false, reason: 'identity' });
     expect(events(log, 'vf.refused').find((e) => e.request === 'connection' && String(e.message).startsWith('client certificate'))).toMatchObject({
       peer: expect.stringMatching(/^tls 127\.0\.0\.1:\d+ cn tenant2$/),
       reason: 'identity',
       message: expect.stringMatching(/^client certificate not signed by pf\.tls\.ca \([A-Z_]+\)$/),
     });
     const stranger = pki.client('stranger');
-    expect(peer({ pf: tlsPf(stranger), steps: [{ req: 'hello', epoch: '04' }] })[0]).toMatchObject({ step: 'hello', ok: false });
+    expect(peer({ pf: tlsPf(stranger), steps: [{ req: 'hello', epoch: '04' }] })[0]).toMatchObject({ step: 'hello', ok: false, reason: 'identity' });
     const refused = events(log, 'vf.refused').map((e) => `${String(e.request)} ${String(e.reason)} ${String(e.message)}`);
     expect(refused.some((r) => /tls cn stranger/.test(r) || /no configured VF/.test(r))).toBe(true);
   });
