@@ -85,6 +85,13 @@ function childRecord(c: ChildInfo, now: number, prev?: ChildRecord): ChildRecord
 }
 
 
+/**
+ * A record changed after a snapshot (SAD dump, list-sas) was requested at
+ * epoch `requestedAt`: the snapshot may predate the change, so it says
+ * nothing about that record.
+ */
+const changedSince = (touched: number | undefined, requestedAt: number): boolean => (touched ?? 0) > requestedAt;
+
 /** Only installed CHILD_SAs have SAs worth managing. */
 const LIVE = new Set(['INSTALLED', 'REKEYING', 'UPDATING']);
 
@@ -101,7 +108,7 @@ const LIVE = new Set(['INSTALLED', 'REKEYING', 'UPDATING']);
  * the event made it, both ways: not marked gone, not brought back.
  */
 export function applyChildren(state: OffloadState, children: readonly ChildInfo[], complete: boolean, requestedAt?: number): void {
-  const newer = (c: ChildRecord | undefined): boolean => requestedAt !== undefined && (c?.touched ?? 0) > requestedAt;
+  const newer = (c: ChildRecord | undefined): boolean => requestedAt !== undefined && changedSince(c?.touched, requestedAt);
   const seen = new Set<string>();
   for (const c of children) {
     if (!LIVE.has(c.state)) continue;
@@ -297,7 +304,7 @@ export function applyKernelSaMissing(state: OffloadState, sa: SaRecord): 'reinst
  * delete would make the planner forget an SA that is fine.
  */
 export function applyKernelSnapshot(state: OffloadState, sas: readonly KernelSaInfo[], requestedAt = state.epoch): SnapshotLoss[] {
-  const settled = (sa: SaRecord | undefined): boolean => !sa || (!sa.busy && (sa.touched ?? 0) <= requestedAt);
+  const settled = (sa: SaRecord | undefined): boolean => !sa || (!sa.busy && !changedSince(sa.touched, requestedAt));
   const seen = new Set<string>();
   for (const k of sas) {
     const key = saKey(k.id);

@@ -59,11 +59,7 @@ export class MailboxClient extends EventEmitter<MailboxClientEvents> {
     this.#stream.on('close', (closed) => {
       const refusal = this.#refusal;
       const reason = refusal ? `${closed}: ${refusedError('connection', refusal).message}` : closed;
-      for (const [id, p] of this.#pending) {
-        clearTimeout(p.timer);
-        p.reject(refusal ? refusedError(p.kind, refusal) : new MailboxClosedError(`connection closed during ${p.kind}: ${reason}`));
-        this.#pending.delete(id);
-      }
+      this.#rejectAll((kind) => (refusal ? refusedError(kind, refusal) : new MailboxClosedError(`connection closed during ${kind}: ${reason}`)));
       this.emit('close', reason);
     });
   }
@@ -108,11 +104,7 @@ export class MailboxClient extends EventEmitter<MailboxClientEvents> {
       // (identity), before it read anything. It may come before our hello is
       // even sent; it is the answer to every request of this connection.
       this.#refusal = f;
-      for (const [id, p] of this.#pending) {
-        clearTimeout(p.timer);
-        p.reject(refusedError(p.kind, f));
-        this.#pending.delete(id);
-      }
+      this.#rejectAll((kind) => refusedError(kind, f));
       return;
     }
     if (f.kind === 'ok' || f.kind === 'error') {
@@ -126,6 +118,15 @@ export class MailboxClient extends EventEmitter<MailboxClientEvents> {
     }
     if (f.kind === 'rekey') this.emit('notice', f);
     // Requests are the agent's to send, never to receive: ignored.
+  }
+
+  /** Every request still waiting gets its error now. */
+  #rejectAll(error: (kind: string) => Error): void {
+    for (const [id, p] of this.#pending) {
+      clearTimeout(p.timer);
+      p.reject(error(p.kind));
+      this.#pending.delete(id);
+    }
   }
 }
 

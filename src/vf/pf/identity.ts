@@ -29,7 +29,7 @@ export type PeerFacts =
       /** why it did not (OpenSSL's verify error), when it did not */
       authError?: string;
       /** the client's address:port, for the log */
-      address?: string;
+      address: string;
     };
 
 export interface IdentityRule {

@@ -328,7 +328,7 @@ export class PfService {
     }
     const who = identify(facts, identityRules([...this.#rt.values()].map((r) => r.spec)));
     if (!who.ok) {
-      const peer = facts.transport === 'unix' ? `unix pid ${facts.pid} uid ${facts.uid}` : `tls ${facts.address ?? '?'} cn ${facts.cn ?? '-'}`;
+      const peer = facts.transport === 'unix' ? `unix pid ${facts.pid} uid ${facts.uid}` : `tls ${facts.address} cn ${facts.cn ?? '-'}`;
       this.#refusals.refuse(undefined, peer, 'connection', 'identity', who.reason);
       // One answer, so an honest but misconfigured agent can say why; nothing is read.
       socket.on('error', () => socket.destroy());

@@ -70,6 +70,17 @@ nsim_create() {
 }
 
 # nsim_port_dev ID PORT — netdev name of a netdevsim port (udev does not run: names are ethN).
+# nsim_vf_rep VF — the switchdev representor of SR-IOV VF number VF (phys_port_name
+# pf0vfVF) among this netns's devices; fails when there is none. (One netdevsim
+# device with VFs per scenario: the name does not say which device.)
+nsim_vf_rep() {
+  local d
+  for d in /sys/class/net/*; do
+    [ "$(cat "$d/phys_port_name" 2>/dev/null)" = "pf0vf$1" ] && { basename "$d"; return 0; }
+  done
+  return 1
+}
+
 nsim_port_dev() {
   local id=$1 port=$2 d
   for d in /sys/bus/netdevsim/devices/netdevsim$id/net/*; do

@@ -9,14 +9,7 @@ ip link set "$PF" vf 1 mac 02:00:00:00:0a:01
 # VF 2 keeps an all-zero MAC: not steerable
 devlink dev eswitch set netdevsim/netdevsim7 mode switchdev
 ip link set "$PF" up
-REPS=""
-for d in /sys/class/net/*; do
-  case "$(cat "$d/phys_port_name" 2>/dev/null)" in
-    pf0vf0) REP0=$(basename "$d") ;;
-    pf0vf1) REP1=$(basename "$d") ;;
-    pf0vf2) REP2=$(basename "$d") ;;
-  esac
-done
+REP0=$(nsim_vf_rep 0) && REP1=$(nsim_vf_rep 1) && REP2=$(nsim_vf_rep 2) || lab_fail "no VF representors"
 for r in $REP0 $REP1 $REP2; do ip link set "$r" up; done
 result reps "{\"pf\":\"$PF\",\"rep0\":\"$REP0\",\"rep1\":\"$REP1\",\"rep2\":\"$REP2\"}"
 lab_node test/lab/steer/guest.ts mount '{"dir":"/tmp/vf-pins"}' > /dev/null

@@ -79,12 +79,11 @@ PF_DEV=$(nsim_create 1 1)
 echo 3 > /sys/bus/netdevsim/devices/netdevsim1/sriov_numvfs
 # switchdev: one representor per VF, made in the devlink instance's netns (this one)
 devlink dev eswitch set netdevsim/netdevsim1 mode switchdev
-for d in /sys/class/net/*; do
-  case "$(cat "$d/phys_port_name" 2>/dev/null)" in
-    pf0vf[0-2]) n=$(cat "$d/phys_port_name"); ip link set "$(basename "$d")" netns nsH name "rep${n#pf0vf}" ;;
-  esac
+for v in 0 1 2; do
+  rep=$(nsim_vf_rep $v) || lab_fail "no representor of VF $v"
+  ip link set "$rep" netns nsH name rep$v
+  ip -n nsH link set rep$v up
 done
-for r in rep0 rep1 rep2; do ip -n nsH link set $r up || lab_fail "no representor $r"; done
 ip link set "$PF_DEV" netns nsH
 ip -n nsH link set "$PF_DEV" name nsim0
 ip -n nsH link set nsim0 up
@@ -333,15 +332,15 @@ nsim_has() { [ "$(nsim_ipsec 1 0 | grep -ic "spi=$1" || true)" -gt 0 ]; }
 PINS=$PIN_ROOT/nsim0
 # bpftool prints key bytes as "0x.." strings; byte turns one into a number.
 JQ_BYTE='def byte: ltrimstr("0x") | explode | reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end));'
-# esp_spis — the SPIs of the ESP exceptions (struct steer_esp_key: vlan, family, pad, be32 spi, daddr)
-esp_spis() { bpftool -j map dump pinned "$PINS/steer_esp" | jq -r '.[].key[4:8] | "0x" + (map(ltrimstr("0x")) | join(""))'; }
-# esp_count_of "SPIS" — how many of the given SPIs have an exception
-esp_count_of() {
-  local have s n=0
-  have=$(esp_spis) || return 1
-  for s in $1; do [ "$(printf '%s\n' "$have" | grep -cx "$s" || true)" -gt 0 ] && n=$((n + 1)); done
-  echo $n
+# esp_entries — the ESP exceptions as JSON [{vlan, daddr (IPv4), spi}] by SPI
+# (struct steer_esp_key: u16 vlan host order, family, pad, be32 spi, daddr[16])
+esp_entries() {
+  bpftool -j map dump pinned "$PINS/steer_esp" | jq -c "$JQ_BYTE"' [.[].key | {vlan: ((.[1] | byte) * 256 + (.[0] | byte)), daddr: (.[8:12] | map(byte | tostring) | join(".")), spi: ("0x" + (.[4:8] | map(ltrimstr("0x")) | join("")))}] | sort_by(.spi)'
 }
+# spis_in_esp ENTRIES "SPIS" — how many of the given SPIs have an exception among ENTRIES
+spis_in_esp() { jq --arg spis "$2" '[.[].spi] as $have | [$spis | split(" ")[] | select(length > 0) | select(. as $s | $have | index($s))] | length' <<< "$1"; }
+# esp_count_of "SPIS" — the same, read from the map now
+esp_count_of() { local e; e=$(esp_entries) && spis_in_esp "$e" "$1"; }
 esp_none_of() { local n; n=$(esp_count_of "$1") && [ "$n" = 0 ]; }
 esp_all_of() { local n; n=$(esp_count_of "$1") && [ "$n" = "$(echo $1 | wc -w)" ]; }
 # fdb_has MAC VLAN — an fdb entry (struct steer_fdb_key: mac[6], u16 vlan host order) is pinned
@@ -352,7 +351,7 @@ fdb_empty() { [ -z "$(fdb_keys)" ]; }
 # steer_maps — JSON: the ESP exceptions {vlan, daddr (IPv4), spi}, fdb keys "mac/vlan", port count; null where a map cannot be read
 steer_maps() {
   local esp fdb ports
-  esp=$(bpftool -j map dump pinned "$PINS/steer_esp" | jq -c "$JQ_BYTE"' [.[].key | {vlan: ((.[1] | byte) * 256 + (.[0] | byte)), daddr: (.[8:12] | map(byte | tostring) | join(".")), spi: ("0x" + (.[4:8] | map(ltrimstr("0x")) | join("")))}] | sort_by(.spi)') || esp=null
+  esp=$(esp_entries) || esp=null
   fdb=$(fdb_keys | jq -Rsc 'split("\n") | map(select(length > 0)) | sort') || fdb=null
   ports=$(bpftool -j map dump pinned "$PINS/steer_port_info" | jq 'length') || ports=null
   echo "{\"esp\":$esp,\"fdb\":$fdb,\"ports\":$ports}"
@@ -363,7 +362,7 @@ steer_maps() {
 # steering maps). Steering follows the SA model within its half-second poll: the
 # exceptions get 15 s to go before the snapshot.
 leftovers() {
-  local name=$2 ifid=$3 table=$4 spis=$5 s inkernel=0 innsim=0 link=false routes
+  local name=$2 ifid=$3 table=$4 spis=$5 s inkernel=0 innsim=0 link=false routes maps inesp
   wait_for 15 esp_none_of "$spis" || true
   for s in $spis; do
     [ "$(ip -n nsH xfrm state | grep -c "spi $s " || true)" -gt 0 ] && inkernel=$((inkernel + 1))
@@ -372,7 +371,9 @@ leftovers() {
   ip -n nsH link show "vf-$name" > /dev/null 2>&1 && link=true
   routes=0
   [ "$table" = - ] || routes=$(ip -n nsH route show table "$table" 2>/dev/null | grep -c . || true)
-  result "$1" "{\"vf\":\"$name\",\"spis\":\"$spis\",\"sas\":$(sa_count_if "$ifid"),\"policies\":$(pol_count_if "$ifid"),\"interface\":$link,\"routes\":$routes,\"oldSpisInKernel\":$inkernel,\"oldSpisInNsim\":$innsim,\"oldSpisInEsp\":$(esp_count_of "$spis" || echo null),\"nsimCount\":$(nsim_sa_count 1 0),\"steer\":$(steer_maps),\"atS\":$(mark)}"
+  maps=$(steer_maps)
+  inesp=$(spis_in_esp "$(jq -c '.esp' <<< "$maps")" "$spis" 2> /dev/null) || inesp=null
+  result "$1" "{\"vf\":\"$name\",\"spis\":\"$spis\",\"sas\":$(sa_count_if "$ifid"),\"policies\":$(pol_count_if "$ifid"),\"interface\":$link,\"routes\":$routes,\"oldSpisInKernel\":$inkernel,\"oldSpisInNsim\":$innsim,\"oldSpisInEsp\":$inesp,\"nsimCount\":$(nsim_sa_count 1 0),\"steer\":$maps,\"atS\":$(mark)}"
 }
 ping_r() { ip netns exec nsR ping -c 3 -i 0.3 -W 2 -I 10.20.0.1 "$1"; }
 ping_ok() { ip netns exec nsR ping -c 1 -W 2 -I 10.20.0.1 "$1"; }
@@ -429,7 +430,9 @@ PEER_SCRIPT="{\"pf\":{\"unix\":\"$VFD/vf.sock\"},\"steps\":[{\"req\":\"hello\",\
 $(add_step 1 192.168.11.2 10.11.0.0 $((0x101)))$(add_step 2 192.168.12.2 10.12.0.0 $((0x102)))$(add_step 3 192.168.12.2 10.12.0.0 $((0x103)))$(add_step 4 192.168.12.2 10.12.0.0 $((0x104)))\
 $HB{\"req\":\"heartbeat\"},{\"flood\":500},{\"raw\":\"$GARBAGE\"},{\"raw\":\"ffffffffffffffff0000\"}]}"
 printf '%s\n' "$PEER_SCRIPT" > "$VFD/attack.json"
-ip netns exec nsX node --import tsx "$LAB_PROJECT/test/host/vf/support/peer.ts" "$PEER_SCRIPT" > "$LAB_RESULTS/attack.txt" 2> "$LAB_RUN/logs/attack.stderr" &
+# peer NETNS NAME SCRIPT — the host tests' scripted mailbox peer; its lines in results/NAME.txt
+peer() { ip netns exec "$1" node --import tsx "$LAB_PROJECT/test/host/vf/support/peer.ts" "$3" > "$LAB_RESULTS/$2.txt" 2> "$LAB_RUN/logs/$2.stderr"; }
+peer nsX attack "$PEER_SCRIPT" &
 ATTACK_PID=$!
 # Meanwhile, certificates the PF must refuse, from t1's netns over TLS: t1's own CN
 # signed by another CA, and a CA-signed one for a name no VF has.
@@ -437,13 +440,13 @@ tls_peer() { # CERT_NAME EPOCH
   printf '{"pf":{"tls":{"host":"192.168.11.1","port":4510,"cert":"%s","key":"%s","ca":"%s","servername":"pf.test"}},"steps":[{"req":"hello","epoch":"%s"}]}' \
     "$PKI/$1.pem" "$PKI/$1.key" "$PKI/ca.pem" "$2"
 }
-ip netns exec nsT1 node --import tsx "$LAB_PROJECT/test/host/vf/support/peer.ts" "$(tls_peer rogue 00000000000000c1)" > "$LAB_RESULTS/tls-rogue.txt" 2> "$LAB_RUN/logs/tls-rogue.stderr" || true
-ip netns exec nsT1 node --import tsx "$LAB_PROJECT/test/host/vf/support/peer.ts" "$(tls_peer stranger 00000000000000c2)" > "$LAB_RESULTS/tls-stranger.txt" 2> "$LAB_RUN/logs/tls-stranger.stderr" || true
+peer nsT1 tls-rogue "$(tls_peer rogue 00000000000000c1)" || true
+peer nsT1 tls-stranger "$(tls_peer stranger 00000000000000c2)" || true
 t2_full() { [ "$(sa_count_if 102)" = 4 ] && [ "$(nsim_sa_count 1 0)" = 6 ]; }
 wait_for 120 t2_full || true
 wait_for 15 esp_all_of "0xc0000102 0xc0000103" || true
 pf_cli --json vf list > "$LAB_RESULTS/list-attack.json" 2> "$LAB_RUN/logs/list-attack.stderr" || true
-result attack_state "{\"t2sas\":$(sa_count_if 102),\"t2policies\":$(pol_count_if 102),\"t0\":\"$(spis_of 100)\",\"t1\":\"$(spis_of 101)\",\"nsimCount\":$(nsim_sa_count 1 0),\"esp\":$(steer_maps | jq -c '.esp')}"
+result attack_state "{\"t2sas\":$(sa_count_if 102),\"t2policies\":$(pol_count_if 102),\"t0\":\"$(spis_of 100)\",\"t1\":\"$(spis_of 101)\",\"nsimCount\":$(nsim_sa_count 1 0),\"esp\":$(esp_entries || echo null)}"
 wait "$ATTACK_PID" || true
 stamp attack
 result attack_after "{\"t0\":\"$(spis_of 100)\",\"t1\":\"$(spis_of 101)\",\"pfAlive\":$(kill -0 "$(daemon_pid pf)" 2>/dev/null && echo true || echo false)}"

@@ -20,7 +20,7 @@ const rules: IdentityRule[] = [
 ];
 
 const unix = (netns: typeof NS_A | undefined, uid = 0): PeerFacts => ({ transport: 'unix', pid: 42, uid, gid: 0, netns });
-const tls = (fingerprint: string, cn?: string, authorized = true, authError?: string): PeerFacts => ({ transport: 'tls', fingerprint, cn, authorized, ...(authError ? { authError } : {}) });
+const tls = (fingerprint: string, cn?: string, authorized = true, authError?: string): PeerFacts => ({ transport: 'tls', fingerprint, cn, authorized, ...(authError ? { authError } : {}), address: '192.0.2.1:40000' });
 
 const rows: [string, PeerFacts, string | RegExp][] = [
   ['unix peer in netns A', unix(NS_A), 't0'],
